@@ -1,0 +1,187 @@
+"""Pydantic models of the DoiT Support API.
+
+The API has two generations of field names and both must parse: the current contract
+(``urlUI``, ``updateTime``, ``createTime``, ``product``) and the older one on DoiT's overview
+page (``url``, ``lastModified``, ``category``). Requests always use the current names.
+
+Status and severity are kept as plain strings: DoiT adds values from time to time, and a value
+we have never seen must be shown as it is rather than break a list.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+from bot.support.platforms import platform_id_for_display_name
+
+SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+"""Known severities, mildest first."""
+
+SEVERITY_MEANINGS: dict[str, str] = {
+    "urgent": "P1, production down: first answer within 30 minutes, around the clock",
+    "high": "P2, production impaired: first answer within 2 hours",
+    "normal": "P3, a system impaired: first answer within 4 hours",
+    "low": "P4, general guidance: first answer within 12 hours",
+}
+
+STATUSES: tuple[str, ...] = ("new", "open", "pending", "hold", "solved", "closed")
+ACTIVE_STATUSES: frozenset[str] = frozenset({"new", "open", "pending", "hold"})
+"""Statuses of a ticket DoiT or the customer still has to act on."""
+
+CLOSED_STATUSES: frozenset[str] = frozenset({"solved", "closed"})
+
+
+def _from_epoch_ms(value: Any) -> Any:
+    """The API sends times as milliseconds since the epoch, sometimes as strings."""
+    if value is None or value == "" or isinstance(value, datetime):
+        return value or None
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        return value  # let pydantic parse ISO text
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, as the API's time filters take them."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+class _ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class Ticket(_ApiModel):
+    """A support ticket, from a list page, a single get or a create response."""
+
+    id: int
+    subject: str = ""
+    severity: str = ""
+    status: str = ""
+    requester: str | None = None
+    platform: str | None = None
+    product: str | None = Field(default=None, validation_alias=AliasChoices("product", "category"))
+    url: str | None = Field(default=None, validation_alias=AliasChoices("urlUI", "url"))
+    create_time: datetime | None = Field(
+        default=None, validation_alias=AliasChoices("createTime", "created")
+    )
+    update_time: datetime | None = Field(
+        default=None, validation_alias=AliasChoices("updateTime", "lastModified")
+    )
+    description: str | None = None
+    platform_info: str | None = None
+    is_public: bool | None = None
+    tags: tuple[str, ...] = ()
+
+    @field_validator("create_time", "update_time", mode="before")
+    @classmethod
+    def _parse_epoch_ms(cls, value: Any) -> Any:
+        return _from_epoch_ms(value)
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform_as_id(cls, value: Any) -> Any:
+        # The overview page's sample sends "Google Cloud" where the API means google_cloud_platform.
+        if isinstance(value, str):
+            return platform_id_for_display_name(value) or value
+        return value
+
+    @field_validator("subject", "severity", "status", mode="before")
+    @classmethod
+    def _none_as_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _none_as_no_tags(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class TicketPage(_ApiModel):
+    """One page of ``GET /support/v1/tickets``."""
+
+    tickets: tuple[Ticket, ...] = ()
+    next_page_token: str | None = Field(default=None, validation_alias=AliasChoices("pageToken"))
+    row_count: int | None = Field(default=None, validation_alias=AliasChoices("rowCount"))
+
+    @field_validator("next_page_token", mode="before")
+    @classmethod
+    def _empty_token_is_last_page(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("tickets", mode="before")
+    @classmethod
+    def _none_as_no_tickets(cls, value: Any) -> Any:
+        return () if value is None else value
+
+
+class Attachment(_ApiModel):
+    id: int | None = None
+    file_name: str | None = None
+    content_url: str | None = None
+
+
+class Comment(_ApiModel):
+    id: int | None = None
+    body: str = ""
+    author: str | None = None
+    created: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @field_validator("created", mode="before")
+    @classmethod
+    def _parse_epoch_ms(cls, value: Any) -> Any:
+        return _from_epoch_ms(value)
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _none_as_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class Platform(_ApiModel):
+    id: str
+    display_name: str = Field(validation_alias=AliasChoices("displayName", "display_name"))
+
+
+class Product(_ApiModel):
+    id: str
+    display_name: str = Field(validation_alias=AliasChoices("displayName", "display_name"))
+    platform: str | None = None
+
+
+class KeyOwner(_ApiModel):
+    """What ``GET /auth/v1/validate`` says about the key's owner."""
+
+    domain: str | None = None
+    email: str | None = None
+
+
+class NewTicket(_ApiModel):
+    """What a user asked to file. ``requester`` is left out for personal keys."""
+
+    subject: str
+    body: str
+    severity: str
+    platform: str
+    product: str
+    requester: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        ticket: dict[str, Any] = {
+            "subject": self.subject,
+            "body": self.body,
+            "severity": self.severity,
+            "platform": self.platform,
+            "product": self.product,
+        }
+        if self.requester:
+            ticket["requester"] = self.requester
+        return {"ticket": ticket}
