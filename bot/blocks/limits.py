@@ -47,16 +47,15 @@ CONFIRM_TEXT = 300
 CONFIRM_BUTTON = 30
 MESSAGE_TEXT = 40000
 MESSAGE_PAYLOAD = 13000
-"""Slack starts failing block messages near this many characters of JSON."""
+"""Slack starts failing messages whose blocks take about this many characters of JSON."""
 
 _SELECTS_WITH_OPTIONS = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes"})
 _TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 
 
-def payload_length(text: str | None, blocks: list[dict]) -> int:
-    """Characters of the JSON Slack receives for a message (its text and blocks)."""
-    body = json.dumps({"text": text or "", "blocks": blocks}, ensure_ascii=False)
-    return slack_length(body)
+def payload_length(blocks: list[dict]) -> int:
+    """Characters of a message's blocks as JSON, the size Slack's 13k payload failures depend on."""
+    return slack_length(json.dumps(blocks, ensure_ascii=False))
 
 
 def message_problems(text: str | None, blocks: list[dict]) -> list[str]:
@@ -69,7 +68,7 @@ def message_problems(text: str | None, blocks: list[dict]) -> list[str]:
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         problems.append(f"blocks: {len(blocks)} blocks, limit {MAX_MESSAGE_BLOCKS}")
     problems.extend(_blocks_problems(blocks))
-    size = payload_length(text, blocks)
+    size = payload_length(blocks)
     if size > MESSAGE_PAYLOAD:
         problems.append(f"payload: {size} characters of JSON, limit {MESSAGE_PAYLOAD}")
     return problems
