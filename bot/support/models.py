@@ -65,9 +65,7 @@ class Ticket(_ApiModel):
     platform: str | None = None
     product: str | None = Field(default=None, validation_alias=AliasChoices("product", "category"))
     url: str | None = Field(default=None, validation_alias=AliasChoices("urlUI", "url"))
-    create_time: datetime | None = Field(
-        default=None, validation_alias=AliasChoices("createTime", "created")
-    )
+    create_time: datetime | None = Field(default=None, validation_alias=AliasChoices("createTime", "created"))
     update_time: datetime | None = Field(
         default=None, validation_alias=AliasChoices("updateTime", "lastModified")
     )
