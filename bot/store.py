@@ -66,10 +66,12 @@ subscriptions = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("channel_id", String(64), nullable=False),
-    Column("query", Text, nullable=False),
+    Column("number", Integer, nullable=False),  # what people type: `/doit unsubscribe 2`
+    Column("query", Text, nullable=False),  # TicketQuery.canonical()
     Column("created_by", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
-    Column("paused_reason", Text),
+    Column("paused_reason", Text),  # a Slack error code such as not_in_channel; NULL: active
+    Column("paused_at", Float),
 )
 
 cards = Table(
@@ -78,8 +80,10 @@ cards = Table(
     Column("ticket_id", BigInteger, primary_key=True),
     Column("channel_id", String(64), primary_key=True),
     Column("message_ts", String(32), nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", String(32), nullable=False),  # the status the card shows now
     Column("posted_at", Float, nullable=False),
+    Column("filed_by", String(64)),
+    Column("updated_at", Float),
 )
 
 snapshots = Table(
@@ -88,8 +92,10 @@ snapshots = Table(
     Column("ticket_id", BigInteger, primary_key=True),
     Column("status", String(32), nullable=False),
     Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False, default=0),  # bumped on each status change seen
+    Column("create_time_ms", BigInteger),
     Column("update_time_ms", BigInteger),
-    Column("data", Text, nullable=False),
+    Column("data", Text, nullable=False),  # the ticket as last seen, JSON
     Column("seen_at", Float, nullable=False),
 )
 
@@ -100,12 +106,15 @@ deliveries = Table(
     Column("event_key", String(200), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     Column("ticket_id", BigInteger, nullable=False),
-    Column("channel_id", String(64), nullable=False),
+    Column("channel_id", String(64), nullable=False),  # a conversation, or a user id for a DM
     Column("payload", Text, nullable=False),
     Column("created_at", Float, nullable=False),
-    Column("delivered_at", Float),
+    Column("delivered_at", Float),  # NULL: pending
+    Column("outcome", String(32)),  # sent, found, superseded, dropped
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float, nullable=False, default=0.0),
+    Column("attempted_at", Float),  # set while an attempt may have reached Slack
+    Column("message_ts", String(32)),
     Column("last_error", Text),
 )
 
@@ -115,6 +124,7 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
 )
 
 watcher_state = Table(
@@ -141,27 +151,29 @@ def _v1(conn: Connection) -> None:
             ticket_id BIGINT, created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
         "CREATE INDEX submissions_by_user ON submissions (user_id, created_at)",
         f"""CREATE TABLE subscriptions (
-            id {serial}, channel_id VARCHAR(64) NOT NULL, query TEXT NOT NULL,
-            created_by VARCHAR(64) NOT NULL, created_at DOUBLE PRECISION NOT NULL, paused_reason TEXT)""",
-        "CREATE INDEX subscriptions_by_channel ON subscriptions (channel_id)",
+            id {serial}, channel_id VARCHAR(64) NOT NULL, number INTEGER NOT NULL, query TEXT NOT NULL,
+            created_by VARCHAR(64) NOT NULL, created_at DOUBLE PRECISION NOT NULL, paused_reason TEXT,
+            paused_at DOUBLE PRECISION, UNIQUE (channel_id, number), UNIQUE (channel_id, query))""",
         """CREATE TABLE cards (
             ticket_id BIGINT NOT NULL, channel_id VARCHAR(64) NOT NULL, message_ts VARCHAR(32) NOT NULL,
-            status VARCHAR(32) NOT NULL, posted_at DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (ticket_id, channel_id))""",
+            status VARCHAR(32) NOT NULL, posted_at DOUBLE PRECISION NOT NULL, filed_by VARCHAR(64),
+            updated_at DOUBLE PRECISION, PRIMARY KEY (ticket_id, channel_id))""",
         """CREATE TABLE snapshots (
             ticket_id BIGINT PRIMARY KEY, status VARCHAR(32) NOT NULL, active BOOLEAN NOT NULL,
-            update_time_ms BIGINT, data TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL)""",
+            version INTEGER NOT NULL DEFAULT 0, create_time_ms BIGINT, update_time_ms BIGINT,
+            data TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL)""",
         "CREATE INDEX snapshots_active ON snapshots (active)",
         f"""CREATE TABLE deliveries (
             id {serial}, event_key VARCHAR(200) NOT NULL UNIQUE, kind VARCHAR(32) NOT NULL,
             ticket_id BIGINT NOT NULL, channel_id VARCHAR(64) NOT NULL, payload TEXT NOT NULL,
-            created_at DOUBLE PRECISION NOT NULL, delivered_at DOUBLE PRECISION,
+            created_at DOUBLE PRECISION NOT NULL, delivered_at DOUBLE PRECISION, outcome VARCHAR(32),
             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-            last_error TEXT)""",
+            attempted_at DOUBLE PRECISION, message_ts VARCHAR(32), last_error TEXT)""",
         "CREATE INDEX deliveries_pending ON deliveries (delivered_at, next_attempt_at)",
+        "CREATE INDEX deliveries_by_ticket ON deliveries (ticket_id, channel_id)",
         """CREATE TABLE leases (
             name VARCHAR(64) PRIMARY KEY, holder VARCHAR(200) NOT NULL,
-            expires_at DOUBLE PRECISION NOT NULL)""",
+            expires_at DOUBLE PRECISION NOT NULL, acquired_at DOUBLE PRECISION NOT NULL)""",
         "CREATE TABLE watcher_state (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
         """CREATE TABLE unfurls (
             channel_id VARCHAR(64) NOT NULL, ticket_id BIGINT NOT NULL,
