@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -121,12 +122,17 @@ def link(url: str | None, label: str, limit: int) -> str:
     return mrkdwn(shown, limit)
 
 
-def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
-    """A ``<!date>`` token: each reader sees ``moment`` in their own time zone, UTC as the fallback."""
+def slack_date(
+    moment: datetime, fmt: str = "{date_short_pretty} at {time}", *, fallback: str = "%Y-%m-%d %H:%M UTC"
+) -> str:
+    """A ``<!date>`` token: each reader sees ``moment`` in their own time zone.
+
+    ``fallback`` is a ``strftime`` format, applied in UTC, for clients that cannot localise.
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC)
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = utc.strftime(fallback)
     return f"<!date^{int(utc.timestamp())}^{fmt}|{fallback}>"
 
 
@@ -144,3 +150,50 @@ def channel_mention(channel_id: str) -> str:
         return f"<#{channel_id}>"
     logger.warning("Not a Slack channel id, showing it as text: %r", channel_id[:40])
     return escape(channel_id)
+
+
+_HTML_TAG = re.compile(r"<[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|</[a-zA-Z][a-zA-Z0-9]*\s*>")
+_LINE_BREAKING_TAGS = frozenset(
+    {"br", "p", "div", "tr", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+)
+_HIDDEN_TAGS = frozenset({"script", "style", "head", "title"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN_TAGS:
+            self._hidden_depth += 1
+        elif tag == "li":
+            self.parts.append("\n• ")
+        elif tag in _LINE_BREAKING_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif tag in _LINE_BREAKING_TAGS and tag != "br":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden_depth:
+            # Line breaks in HTML source are spaces; only tags break lines.
+            self.parts.append(re.sub(r"\s+", " ", data.replace("\xa0", " ")))
+
+
+def html_to_text(body: str) -> str:
+    """Readable text from a ticket or comment body, which may be HTML or plain text.
+
+    Text with no HTML tags is kept as it is, so a plain ``a<b`` survives.
+    """
+    if _HTML_TAG.search(body):
+        extractor = _TextExtractor()
+        extractor.feed(body)
+        extractor.close()
+        body = "".join(extractor.parts)
+    lines = [line.strip() for line in body.replace("\r\n", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -7,6 +7,7 @@ from bot.blocks.text import (
     channel_mention,
     escape,
     fit_mrkdwn,
+    html_to_text,
     link,
     mention,
     mrkdwn,
@@ -171,3 +172,26 @@ def test_mention_when_not_an_id_returns_escaped_text():
     assert mention("<!channel>") == "&lt;!channel&gt;"
     assert channel_mention("C0123ABC") == "<#C0123ABC>"
     assert channel_mention("#general|x") == "#general|x"
+
+
+def test_slack_date_when_fallback_format_given_uses_it():
+    assert slack_date(datetime(2026, 8, 1, 14, 5), "{date_short}", fallback="%Y-%m-%d") == (
+        "<!date^1785593100^{date_short}|2026-08-01>"
+    )
+
+
+def test_html_to_text_when_plain_text_keeps_it():
+    assert html_to_text("if a<b then  \r\n\r\n\r\n\r\nstop ") == "if a<b then\n\nstop"
+
+
+def test_html_to_text_when_html_keeps_text_and_line_breaks():
+    body = (
+        "<p>Hello&nbsp;world</p>\n<p>two\nwords<br>next</p>"
+        "<ul><li>one</li><li>two</li></ul><script>x()</script>"
+    )
+
+    assert html_to_text(body) == "Hello world\n\ntwo words\nnext\n\n• one\n• two"
+
+
+def test_html_to_text_when_entities_decode_to_raw_characters():
+    assert html_to_text("<div>a &lt;!channel&gt; &amp; b</div>") == "a <!channel> & b"
