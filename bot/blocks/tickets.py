@@ -90,6 +90,7 @@ _COMMENT_LIMITS = (1500, 750, 300, 120)
 """Comment bodies shrink through these; the description to at most twice as much."""
 _DESCRIPTION_HEADING = "*Description*\n"
 _READ_MORE = "Read the rest in DoiT"
+_UNKNOWN_VALUE_SHOWN = 100
 
 
 def _key(value: str) -> str:
@@ -100,7 +101,7 @@ def status_label(status: str) -> str:
     """The status in words, mrkdwn-safe: "Open", or an unknown value as it is."""
     if not status.strip():
         return "unknown status"
-    return STATUS_NAMES.get(_key(status), escape(status.strip()))
+    return STATUS_NAMES.get(_key(status)) or mrkdwn(status.strip(), _UNKNOWN_VALUE_SHOWN)
 
 
 def severity_label(severity: str) -> str:
@@ -110,16 +111,16 @@ def severity_label(severity: str) -> str:
         return "unknown severity"
     if key in SEVERITY_NAMES:
         return f"{SEVERITY_NAMES[key]} ({SEVERITY_PRIORITIES[key]})"
-    return escape(severity.strip())
+    return mrkdwn(severity.strip(), _UNKNOWN_VALUE_SHOWN)
 
 
 def status_with_emoji(status: str) -> str:
-    """ ":large_blue_circle: Open"; an unknown status gets a question mark."""
+    """The status after its emoji, e.g. ``:large_blue_circle: Open``; unknown ones get a question mark."""
     return f"{STATUS_EMOJI.get(_key(status), UNKNOWN_EMOJI)} {status_label(status)}"
 
 
 def severity_with_emoji(severity: str) -> str:
-    """ ":warning: High (P2)"; an unknown severity gets a question mark."""
+    """The severity after its emoji, e.g. ``:warning: High (P2)``; unknown ones get a question mark."""
     return f"{SEVERITY_EMOJI.get(_key(severity), UNKNOWN_EMOJI)} {severity_label(severity)}"
 
 
@@ -150,8 +151,11 @@ def _title(ticket: Ticket, subject_limit: int) -> str:
 
 def summary_text(ticket: Ticket) -> str:
     """The one-line notification text: "DoiT ticket #123 (High, open): VPN down"."""
-    severity = SEVERITY_NAMES.get(_key(ticket.severity)) or escape(ticket.severity.strip()) or "no severity"
-    status = escape(_key(ticket.status)) or "unknown status"
+    severity = SEVERITY_NAMES.get(_key(ticket.severity)) or mrkdwn(
+        ticket.severity.strip(), _UNKNOWN_VALUE_SHOWN
+    )
+    severity = severity or "no severity"
+    status = mrkdwn(_key(ticket.status), _UNKNOWN_VALUE_SHOWN) or "unknown status"
     return f"DoiT ticket #{ticket.id} ({severity}, {status}): {mrkdwn(_subject(ticket), SUMMARY_SUBJECT)}"
 
 

@@ -207,6 +207,13 @@ def test_ticket_card_when_status_and_severity_unknown_shows_them_as_text():
     assert card.blocks[1]["fields"][4] == {"type": "mrkdwn", "text": "*Platform*\nperfectscale"}
 
 
+def test_ticket_card_when_status_and_severity_empty_says_so():
+    card = _valid(ticket_card(_ticket(status="", severity="", platform=None)))
+
+    assert card.text == "DoiT ticket #123 (no severity, unknown status): VPN down"
+    assert card.blocks[1]["fields"][4] == {"type": "mrkdwn", "text": "*Platform*\nunknown platform"}
+
+
 def test_ticket_card_when_platform_names_given_uses_catalog_name():
     card = ticket_card(_ticket(platform="perfectscale"), platform_names={"perfectscale": "PerfectScale"})
 
