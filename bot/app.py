@@ -1,0 +1,43 @@
+"""Builds the Bolt app from the settings and the listener modules. Wiring only, no logic."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.services import Services
+from bot.slack import actions, commands, create, listing
+from bot.slack.web import make_web_client
+
+logger = logging.getLogger(__name__)
+
+LISTENER_MODULES = (commands, create, listing, actions)
+
+
+def build_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
+    """The Bolt app with every listener registered.
+
+    ``auth.test`` is not called here (``doctor`` and ``run`` check the token with a readable
+    message instead of a traceback at construction).
+    """
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        client=client or make_web_client(settings),
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        process_before_response=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    for module in LISTENER_MODULES:
+        module.register(app, services)
+
+    @app.error
+    def handle_listener_error(error: Exception, body: dict) -> BoltResponse | None:
+        # A listener raised before or after its ack; Bolt answers Slack itself. Keep the traceback.
+        logger.error("A Slack listener failed for %s", body.get("type"), exc_info=error)
+        return None
+
+    return app

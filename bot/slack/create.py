@@ -1,0 +1,243 @@
+"""Filing a ticket: `/doit new`, the create modal, its product options and its submission.
+
+The modal is the user's draft. Whatever goes wrong after they press "File ticket", the same form
+comes back with everything they typed and a sentence saying what happened, so nothing is lost;
+and one submission files at most one ticket, however often Slack delivers it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import ids
+from bot.blocks.create_modal import (
+    TicketDraft,
+    create_modal,
+    draft_from_state,
+    filed_modal,
+    filing_modal,
+    loading_modal,
+    product_options,
+    validate_draft,
+)
+from bot.blocks.help import error_message
+from bot.config import RequesterMode
+from bot.notify.cards import record_card
+from bot.services import Services
+from bot.slack import sentences
+from bot.slack.cards import post_card
+from bot.slack.requests import CommandRequest
+from bot.support.errors import SupportError, SupportHTTPError, SupportUnreachable
+from bot.support.models import NewTicket, Ticket
+
+logger = logging.getLogger(__name__)
+
+CREATE_BUDGET = 10.0
+"""Seconds for the create call: the modal already says "filing", so there is no 3 s limit here."""
+OPTIONS_BUDGET = 1.5
+"""Options must be in the ack itself, within Slack's 3 s."""
+
+
+def open_create_modal(
+    client: WebClient,
+    services: Services,
+    *,
+    trigger_id: str,
+    user_id: str,
+    draft: TicketDraft,
+    origin_channel: str | None = None,
+    thread_ts: str | None = None,
+) -> None:
+    """Open the create modal within the trigger's 3 s, fetching what it needs only after that.
+
+    ``origin_channel`` and ``thread_ts`` say where the card goes after a success when it comes from
+    a message shortcut (the message's thread).
+    """
+    metadata = _metadata(origin_channel=origin_channel, thread_ts=thread_ts)
+    opened = client.views_open(trigger_id=trigger_id, view=loading_modal())
+    view_id = opened["view"]["id"]
+    ask_requester = services.settings.doit_requester is RequesterMode.SLACK_USER
+    if ask_requester and not draft.requester_email:
+        draft = replace(draft, requester_email=services.directory.email_of(client, user_id))
+    platforms = services.catalog.platforms()
+    notice = None
+    if ask_requester and not draft.requester_email:
+        notice = "Your Slack profile shows no email address: type the one DoiT should write to."
+    view = create_modal(
+        draft, platforms=platforms, ask_requester=ask_requester, notice=notice, private_metadata=metadata
+    )
+    client.views_update(view_id=view_id, view=view)
+
+
+def new_command(req: CommandRequest) -> None:
+    """`/doit new [subject]`."""
+    settings = req.services.settings
+    channel = req.channel_id
+    if not channel or channel.startswith("D"):
+        channel = settings.doit_notify_channel
+    draft = TicketDraft(subject=req.text.strip(), notify_channel=channel)
+    if not req.trigger_id:
+        req.reply(error_message("Slack sent no trigger for a form. Try the command again."))
+        return
+    open_create_modal(req.client, req.services, trigger_id=req.trigger_id, user_id=req.user_id, draft=draft)
+
+
+def register(app: App, services: Services) -> None:
+    @app.view(ids.CREATE_CALLBACK)
+    def handle_create_submission(ack: Ack, body: dict, client: WebClient) -> None:
+        submit_create(ack, body, client, services)
+
+    @app.options(ids.PRODUCT_INPUT)
+    def handle_product_options(ack: Ack, body: dict) -> None:
+        ack(options=_product_options(body, services))
+
+    @app.action(ids.PLATFORM_CHANGED)
+    def handle_platform_changed(ack: Ack) -> None:
+        # The pick only matters to the product options, which read it from the view's state.
+        ack()
+
+
+def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -> None:
+    """Validate, claim, ack with "filing", create, then show the result in the same modal."""
+    view = body["view"]
+    user_id = body["user"]["id"]
+    settings = services.settings
+    ask_requester = settings.doit_requester is RequesterMode.SLACK_USER
+    draft = draft_from_state(view["state"]["values"], fallback=None)
+    errors = validate_draft(draft, ask_requester=ask_requester)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+
+    key = _submission_key(view["id"], draft)
+    earlier = services.store.claim_submission(key, user_id)
+    if earlier is not None:
+        # A double click or a redelivery: this submission is already being (or was) filed.
+        logger.info("Submission %s delivered again (state %s); not filing twice", key, earlier["state"])
+        ack(response_action="update", view=filing_modal(draft))
+        return
+    recent = services.store.recent_submissions(user_id, window=settings.doit_create_window)
+    if recent > settings.doit_create_limit:
+        services.store.finish_submission(key, ticket_id=None)
+        ack(
+            response_action="errors",
+            errors={ids.SUBJECT: sentences.for_slow_down(recent - 1, settings.doit_create_window)},
+        )
+        return
+    ack(response_action="update", view=filing_modal(draft))
+
+    try:
+        ticket, problem = _create(services, draft, ask_requester=ask_requester)
+    except Exception:
+        # Release the claim, or "Try again" would be taken for a duplicate forever.
+        services.store.finish_submission(key, ticket_id=None)
+        raise
+    services.store.finish_submission(key, ticket_id=ticket.id if ticket else None)
+    metadata = _read_metadata(view.get("private_metadata"))
+    if ticket is None:
+        platforms = services.catalog.platforms()
+        retry = create_modal(
+            draft,
+            platforms=platforms,
+            ask_requester=ask_requester,
+            notice=problem,
+            private_metadata=view.get("private_metadata") or "",
+        )
+        _update_view(client, view["id"], retry)
+        return
+
+    channel = draft.notify_channel or metadata.get("origin_channel") or settings.doit_notify_channel
+    posted = post_card(
+        client, services, ticket, channel_id=channel, user_id=user_id, thread_ts=metadata.get("thread_ts")
+    )
+    note = None
+    if posted is not None:
+        record_card(services.store, ticket.id, posted.channel_id, posted.message_ts, ticket.status or "new")
+        note = posted.note
+    else:
+        note = f"I couldn't post its card anywhere; find it with `/doit show {ticket.id}`."
+    shown_channel = posted.channel_id if posted and not posted.private else None
+    _update_view(client, view["id"], filed_modal(ticket, channel_id=shown_channel, note=note))
+
+
+def _create(services: Services, draft: TicketDraft, *, ask_requester: bool) -> tuple[Ticket | None, str]:
+    new_ticket = NewTicket(
+        subject=draft.subject.strip(),
+        body=draft.description.strip(),
+        severity=draft.severity,
+        platform=draft.platform or "",
+        product=draft.product or "",
+        requester=draft.requester_email if ask_requester else None,
+    )
+    try:
+        ticket = services.support.create_ticket(new_ticket, budget=CREATE_BUDGET)
+    except SupportUnreachable as exc:
+        logger.warning("Creating a ticket failed: %s", exc)
+        if "may or may not" in exc.message:
+            return None, sentences.for_uncertain_create()
+        return None, _keep_text(sentences.for_support_error(exc))
+    except SupportHTTPError as exc:
+        logger.warning("DoiT refused a new ticket (%s): %s", exc.status_code, exc)
+        return None, _keep_text(sentences.for_support_error(exc))
+    except SupportError as exc:
+        logger.warning("Creating a ticket failed: %s", exc)
+        return None, _keep_text(sentences.for_support_error(exc))
+    logger.info("Filed DoiT ticket %s", ticket.id)
+    return ticket, ""
+
+
+def _keep_text(sentence: str) -> str:
+    return f"{sentence} Your ticket was not filed; everything you typed is still here."
+
+
+def _product_options(body: dict, services: Services) -> list[dict]:
+    platform = _chosen_platform(body.get("view") or {})
+    if not platform:
+        return []
+    try:
+        products = services.catalog.products(platform, budget=OPTIONS_BUDGET)
+    except SupportError as exc:
+        logger.warning("Listing products of %s failed: %s", platform, exc)
+        return []
+    return product_options(products, body.get("value") or "")
+
+
+def _chosen_platform(view: dict) -> str | None:
+    values = (view.get("state") or {}).get("values") or {}
+    selected = (values.get(ids.PLATFORM) or {}).get(ids.PLATFORM_INPUT) or {}
+    option = selected.get("selected_option") or {}
+    return option.get("value")
+
+
+def _submission_key(view_id: str, draft: TicketDraft) -> str:
+    """Same view and same values: the same submission, however many times Slack sends it."""
+    digest = hashlib.sha256(draft.to_json().encode()).hexdigest()[:32]
+    return f"{view_id}:{digest}"
+
+
+def _metadata(**values: str | None) -> str:
+    return json.dumps({k: v for k, v in values.items() if v}, separators=(",", ":"))
+
+
+def _read_metadata(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _update_view(client: WebClient, view_id: str, view: dict) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        # The user closed the modal meanwhile: the card (or its absence) still tells the story.
+        logger.warning("views.update of %s failed: %s", view_id, exc.response.get("error"))

@@ -1,0 +1,62 @@
+"""The real Bolt app wired to a loopback fake Slack and the DoiT sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import build_app
+from bot.config import Settings, load_settings
+from bot.fakeslack import FakeSlack
+from bot.services import Services
+from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
+from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(tickets=120, seed=11) as running:
+        yield running
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(bot_token=BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Tests override single settings by extending this dict."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    sandbox: Sandbox, slack: FakeSlack, tmp_path: Path, settings_overrides: dict[str, object]
+) -> Settings:
+    values: dict[str, object] = {
+        "slack_bot_token": SecretStr(BOT_TOKEN),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_base_url": slack.api_url,
+        "doit_api_key": SecretStr(DEFAULT_API_KEY),
+        "doit_api_base_url": sandbox.base_url,
+        "database_url": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        **settings_overrides,
+    }
+    return load_settings(None, **values)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = Services.from_settings(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def driver(settings: Settings, services: Services, slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(app=build_app(settings, services), slack=slack)
