@@ -155,9 +155,10 @@ def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -
         return
 
     channel = draft.notify_channel or metadata.get("origin_channel") or settings.doit_notify_channel
-    posted = post_card(
-        client, services, ticket, channel_id=channel, user_id=user_id, thread_ts=metadata.get("thread_ts")
-    )
+    # A ticket filed from a message goes into that message's thread, unless the user picked
+    # another channel in the form.
+    thread_ts = metadata.get("thread_ts") if channel == metadata.get("origin_channel") else None
+    posted = post_card(client, services, ticket, channel_id=channel, user_id=user_id, thread_ts=thread_ts)
     note = None
     if posted is not None:
         record_card(services.store, ticket.id, posted.channel_id, posted.message_ts, ticket.status or "new")
