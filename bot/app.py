@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -13,6 +14,10 @@ from bot.slack import actions, commands, create, listing
 from bot.slack.web import make_web_client
 
 logger = logging.getLogger(__name__)
+
+LISTENER_THREADS = 100
+"""Bolt runs each listener on this pool and the request thread waits for its ack; Bolt's default
+of 5 would let five slow DoiT calls hold every later ack back past Slack's 3 s."""
 
 LISTENER_MODULES = (commands, create, listing, actions)
 
@@ -29,6 +34,7 @@ def build_app(settings: Settings, services: Services, *, client: WebClient | Non
         signing_secret=signing_secret,
         token_verification_enabled=False,
         process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         logger=logging.getLogger("bot.bolt"),
     )
     for module in LISTENER_MODULES:

@@ -58,5 +58,8 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture
-def driver(settings: Settings, services: Services, slack: FakeSlack) -> SlackDriver:
-    return SlackDriver(app=build_app(settings, services), slack=slack)
+def driver(settings: Settings, services: Services, slack: FakeSlack) -> Iterator[SlackDriver]:
+    app = build_app(settings, services)
+    yield SlackDriver(app=app, slack=slack)
+    # Let listeners still working after their ack finish before the fake servers go away.
+    app.listener_runner.listener_executor.shutdown(wait=True)

@@ -89,3 +89,58 @@ class SlackDriver:
                 assert len(posts) >= count, f"expected {count} posts to the response_url, got {len(posts)}"
                 return posts
             time.sleep(0.01)
+
+
+def text_input(value: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def selected(value: str, label: str | None = None, *, kind: str = "static_select") -> dict[str, Any]:
+    option = {"text": {"type": "plain_text", "text": label or value}, "value": value}
+    return {"type": kind, "selected_option": option}
+
+
+def submission(view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str = "U0DANA") -> dict:
+    """A ``view_submission`` payload for ``view`` (as the fake Slack stored it) with state ``values``.
+
+    ``values`` maps block id to the element state; the action id is the block id + ``_input``.
+    """
+    state = {block: {f"{block}_input": element} for block, element in values.items()}
+    return {
+        "type": "view_submission",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0DEMO"},
+        "trigger_id": f"trigger-{time.monotonic_ns()}",
+        "view": {
+            "id": view["id"],
+            "type": "modal",
+            "callback_id": view.get("callback_id"),
+            "private_metadata": view.get("private_metadata", ""),
+            "hash": view.get("hash", ""),
+            "state": {"values": state},
+        },
+    }
+
+
+def filled_form(
+    *,
+    subject: str = "VPN down in eu-west-1",
+    description: str = "Since 09:00 no tunnel comes up.",
+    severity: str = "high",
+    platform: str = "amazon_web_services",
+    product: str = "compute__amazon_ec2",
+    product_label: str = "Amazon EC2",
+    requester: str | None = "dana@example.com",
+    channel: str | None = "C0SUPPORT",
+) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {
+        "subject": text_input(subject),
+        "description": text_input(description),
+        "severity": selected(severity),
+        "platform": selected(platform),
+        "product": selected(product, product_label, kind="external_select"),
+    }
+    if requester is not None:
+        values["requester"] = text_input(requester)
+    if channel is not None:
+        values["channel"] = {"type": "conversations_select", "selected_conversation": channel}
+    return values
