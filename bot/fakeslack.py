@@ -176,6 +176,8 @@ class FakeSlack:
         self.bot_id = "B" + bot_user_id[1:]
         self.app_id = "A0DEMO"
         self.scopes = tuple(scopes)
+        self.socket_url: str | None = None
+        """What ``apps.connections.open`` hands out: point it at a Socket Mode stand-in to test that."""
         self._bot_token = bot_token
         self._app_token = app_token
         self._lock = threading.RLock()
@@ -973,7 +975,7 @@ class FakeSlack:
         return body
 
     def _apps_connections_open(self, args: dict[str, Any], caller: _Caller) -> dict[str, Any]:
-        return {"url": UNUSED_SOCKET_URL}
+        return {"url": self.socket_url or UNUSED_SOCKET_URL}
 
 
 @dataclass(frozen=True)
