@@ -158,8 +158,12 @@ class SupportClient:
         """
         token: str | None = None
         seen_tokens: set[str] = set()
-        yielded = 0
+        # Offset paging moves a ticket onto the next page when one is filed mid-walk, and an old
+        # deployment that ignores the token sends the same page again: yield each id once.
+        yielded: set[int] = set()
         for _ in range(max_pages):
+            if max_tickets is not None and len(yielded) >= max_tickets:
+                return  # the cap was met exactly at a page's end: the next page is not needed
             page = self.list_tickets(
                 filter=filter,
                 min_creation_ms=min_creation_ms,
@@ -169,9 +173,11 @@ class SupportClient:
                 budget=budget,
             )
             for ticket in page.tickets:
-                if max_tickets is not None and yielded >= max_tickets:
+                if ticket.id in yielded:
+                    continue
+                if max_tickets is not None and len(yielded) >= max_tickets:
                     return
-                yielded += 1
+                yielded.add(ticket.id)
                 yield ticket
             token = page.next_page_token
             if not token or token in seen_tokens:
