@@ -17,7 +17,17 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.blocks.limits import SECTION_TEXT
 from bot.blocks.message import Message
-from bot.blocks.text import NO_SUBJECT, channel_mention, escape, fit_mrkdwn, link, mention, mrkdwn, slack_date
+from bot.blocks.text import (
+    NO_SUBJECT,
+    channel_mention,
+    escape,
+    fit_mrkdwn,
+    link,
+    mention,
+    mrkdwn,
+    slack_date,
+    truncate,
+)
 from bot.blocks.tickets import STATUS_EMOJI, UNKNOWN_EMOJI, status_label, ticket_card
 from bot.support.models import Ticket
 
@@ -65,7 +75,8 @@ def _emoji(status: str) -> str:
 
 def _ticket_link(ticket: Ticket) -> str:
     subject = ticket.subject.strip() or NO_SUBJECT
-    return f"#{ticket.id} {link(ticket.url, mrkdwn(subject, SUBJECT_IN_SENTENCE), 600)}"
+    # link() escapes the label itself.
+    return f"#{ticket.id} {link(ticket.url, truncate(subject, SUBJECT_IN_SENTENCE), 600)}"
 
 
 def _query_code(query: str) -> str:
