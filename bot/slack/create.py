@@ -36,7 +36,7 @@ from bot.slack import sentences
 from bot.slack.cards import post_card
 from bot.slack.requests import CommandRequest
 from bot.support.errors import SupportError, SupportHTTPError, SupportUnreachable
-from bot.support.models import NewTicket, Ticket
+from bot.support.models import NewTicket, Platform, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +62,31 @@ def open_create_modal(
     a message shortcut (the message's thread).
     """
     metadata = _metadata(origin_channel=origin_channel, thread_ts=thread_ts)
-    opened = client.views_open(trigger_id=trigger_id, view=loading_modal())
-    view_id = opened["view"]["id"]
     ask_requester = services.settings.doit_requester is RequesterMode.SLACK_USER
+    platforms = services.catalog.fresh_platforms()
+    email_known, email = services.directory.known_email_of(user_id)
+    if platforms is not None and (email_known or not ask_requester or draft.requester_email):
+        # Everything is cached: one Slack call, the form itself.
+        if ask_requester and not draft.requester_email:
+            draft = replace(draft, requester_email=email)
+        client.views_open(trigger_id=trigger_id, view=_form(draft, platforms, ask_requester, metadata))
+        return
+    # The trigger dies after 3 s: open a loading view first, then fetch and fill it in.
+    view_id = client.views_open(trigger_id=trigger_id, view=loading_modal())["view"]["id"]
     if ask_requester and not draft.requester_email:
         draft = replace(draft, requester_email=services.directory.email_of(client, user_id))
-    platforms = services.catalog.platforms()
+    client.views_update(
+        view_id=view_id, view=_form(draft, services.catalog.platforms(), ask_requester, metadata)
+    )
+
+
+def _form(draft: TicketDraft, platforms: list[Platform], ask_requester: bool, metadata: str) -> dict:
     notice = None
     if ask_requester and not draft.requester_email:
         notice = "Your Slack profile shows no email address: type the one DoiT should write to."
-    view = create_modal(
+    return create_modal(
         draft, platforms=platforms, ask_requester=ask_requester, notice=notice, private_metadata=metadata
     )
-    client.views_update(view_id=view_id, view=view)
 
 
 def new_command(req: CommandRequest) -> None:

@@ -46,6 +46,13 @@ class Directory:
             self._put(self._user_by_email, email, user_id)
         return email or None
 
+    def known_email_of(self, user_id: str) -> tuple[bool, str | None]:
+        """(True, email or None) when the answer is cached, (False, None) when it would cost a call."""
+        cached = self._get(self._email_by_user, user_id)
+        if cached is None:
+            return False, None
+        return True, cached or None
+
     def user_for_email(self, client: WebClient, email: str | None) -> str | None:
         """The member's user id for an email, or None when nobody in the workspace has it."""
         if not email:

@@ -55,14 +55,17 @@ def for_unexpected(reference: str) -> str:
 
 
 def for_cannot_post(channel_id: str, error: str) -> str:
-    """Why the card came privately instead of in the channel."""
+    """Why the card came privately instead of in the channel.
+
+    Plain words, no channel link: the builders escape these sentences like any other text.
+    """
     reasons = {
-        "not_in_channel": f"I'm not a member of <#{channel_id}>: invite me with `/invite @DoiT` there",
-        "channel_not_found": f"I can't see <#{channel_id}> (a private channel I'm not in, or deleted)",
-        "is_archived": f"<#{channel_id}> is archived",
+        "not_in_channel": "I'm not a member of that channel. Invite me there with `/invite @DoiT`",
+        "channel_not_found": "I can't see that channel (a private channel I'm not in, or a deleted one)",
+        "is_archived": "that channel is archived",
     }
-    reason = reasons.get(error, f"Slack refused the post in <#{channel_id}> ({error})")
-    return f"I couldn't post this card in the channel: {reason}."
+    reason = reasons.get(error, f"Slack refused the post ({error})")
+    return f"I couldn't post this card in the channel you chose: {reason}."
 
 
 def for_slow_down(count: int, window_seconds: float) -> str:

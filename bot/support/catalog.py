@@ -51,6 +51,14 @@ class Catalog:
             self._platforms = (self._clock(), platforms)
         return platforms
 
+    def fresh_platforms(self) -> list[Platform] | None:
+        """The cached platforms while still fresh, else None; never calls DoiT."""
+        with self._lock:
+            cached = self._platforms
+        if cached and self._clock() - cached[0] < self._ttl:
+            return cached[1]
+        return None
+
     def cached_platform_names(self) -> dict[str, str]:
         """id -> display name from whatever is cached, without calling DoiT."""
         with self._lock:

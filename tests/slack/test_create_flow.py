@@ -17,11 +17,15 @@ HOSTILE_SUBJECT = "<!channel> VPN down & <https://evil.example|reset password> i
 
 
 def open_form(driver: SlackDriver, slack: FakeSlack, text: str = "new", **kwargs: str) -> dict:
+    """Run the command and return the create form as the fake Slack holds it."""
     response, _ = driver.command(text, **kwargs)
     assert (response.status, response.body) == (200, "")
-    slack.wait_for("views.open")
-    [update] = slack.wait_for("views.update")
-    view = slack.views[update.args["view_id"]]
+    opened = slack.wait_for("views.open")[-1]
+    if opened.args["view"]["callback_id"] == ids.CREATE_CALLBACK:
+        view_id = opened.response["view"]["id"]  # catalog and email were cached: opened directly
+    else:
+        view_id = slack.wait_for("views.update")[-1].args["view_id"]
+    view = slack.views[view_id]
     assert view["callback_id"] == ids.CREATE_CALLBACK
     return view
 
@@ -56,6 +60,20 @@ def test_new_opens_a_loading_view_then_the_form_prefilled(driver: SlackDriver, s
     channel = next(b for b in view["blocks"] if b.get("block_id") == "channel")
     assert channel["element"]["initial_conversation"] == "C0SUPPORT"
     assert view_problems(view) == []
+
+
+def test_new_a_second_time_opens_the_form_with_one_slack_call(
+    driver: SlackDriver, slack: FakeSlack, sandbox: Sandbox
+) -> None:
+    open_form(driver, slack)
+    slack.clear()
+    view = open_form(driver, slack, "new again")
+    assert [c.method for c in slack.calls] == ["views.open"]
+    assert (
+        next(b for b in view["blocks"] if b.get("block_id") == "subject")["element"]["initial_value"]
+        == "again"
+    )
+    assert len(sandbox.requests_to("GET", "/support/v1/metadata/platforms")) == 1
 
 
 @pytest.mark.parametrize("settings_overrides", [{"doit_requester": "key-owner"}])
@@ -260,7 +278,8 @@ def test_submit_more_than_the_limit_asks_to_slow_down(
         view = open_form(driver, slack)
         submit(driver, view, subject=f"Ticket {number}")
         slack.wait_for("chat.postMessage")
-        slack.wait_for("views.update", count=2)  # the filed view: this submission is done
+        # The filed view: this submission is done (the first form needed a views.update too).
+        slack.wait_for("views.update", count=2 if number == 0 else 1)
         slack.clear()
     view = open_form(driver, slack)
     ack = submit(driver, view, subject="One too many")
