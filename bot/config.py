@@ -55,7 +55,11 @@ _HINTS: dict[str, str] = {
 class Settings(BaseSettings):
     """Everything the bot reads from its environment. Built once by :func:`load_settings`."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: `.env.example` says an empty value means "not set", so a blanked PORT= or
+    # LOG_LEVEL= falls back to its default instead of stopping start-up as malformed.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
