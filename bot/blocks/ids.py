@@ -73,3 +73,11 @@ ACTION_IDS: tuple[str, ...] = (
     SHOW_ADD_COMMENT,
 )
 """Action ids that send ``block_actions`` and so need a listener."""
+
+# Shortcuts (callback_id), as declared in manifest.yml.
+FILE_FROM_MESSAGE_SHORTCUT = "doit_file_from_message"
+"""The message shortcut "File a DoiT ticket"."""
+NEW_TICKET_SHORTCUT = "doit_new_ticket"
+"""The global shortcut "New DoiT ticket"."""
+
+SHORTCUT_CALLBACK_IDS: tuple[str, ...] = (FILE_FROM_MESSAGE_SHORTCUT, NEW_TICKET_SHORTCUT)
