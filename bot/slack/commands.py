@@ -21,6 +21,7 @@ from bot.slack.create import new_command
 from bot.slack.listing import list_command
 from bot.slack.requests import CommandRequest
 from bot.slack.show import show_command
+from bot.slack.subscriptions import list_subscriptions, subscribe, unsubscribe
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "list": list_command,
     "ls": list_command,
     "show": show_command,
+    "subscribe": subscribe,
+    "subscriptions": list_subscriptions,
+    "unsubscribe": unsubscribe,
 }
 
 
