@@ -120,6 +120,9 @@ def format_reply(reply: Reply, session: TrySession) -> str:
 
 
 def _lines(stdin: TextIO, out: TextIO, *, prompt: bool) -> Iterator[str]:
+    if prompt and stdin is sys.stdin and out is sys.stdout:
+        yield from _typed_lines()
+        return
     while True:
         if prompt:
             print(PROMPT, end="", file=out, flush=True)
@@ -129,6 +132,18 @@ def _lines(stdin: TextIO, out: TextIO, *, prompt: bool) -> Iterator[str]:
                 print(file=out)
             return
         yield raw.strip()
+
+
+def _typed_lines() -> Iterator[str]:
+    # input() gives line editing and history at a terminal, where readline is available.
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401
+    while True:
+        try:
+            yield input(PROMPT).strip()
+        except EOFError:
+            print()
+            return
 
 
 def _indent(text: str) -> str:
