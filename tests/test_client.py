@@ -63,7 +63,8 @@ def no_key_in_any_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[None]
     """Every test here runs with every logger at DEBUG, and no record may contain the key."""
     caplog.set_level(logging.DEBUG)
     yield
-    for record in caplog.records:
+    # In teardown caplog.records holds only this phase's records: read the earlier phases explicitly.
+    for record in caplog.get_records("setup") + caplog.get_records("call"):
         text = record.getMessage() + repr(record.args)
         if record.exc_info:
             text += "".join(traceback.format_exception(*record.exc_info))
@@ -971,3 +972,12 @@ def test_tenant_id_when_unset_then_header_not_sent(client: SupportClient, sandbo
 def test_repr_when_client_built_then_no_key(client: SupportClient, sandbox: Sandbox) -> None:
     assert repr(client) == f"SupportClient(base_url={sandbox.base_url!r})"
     assert API_KEY not in repr(client) + str(client)
+
+
+def test_log_check_when_a_call_is_made_then_debug_records_of_every_layer_are_searched(
+    client: SupportClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.validate_key()
+
+    names = {r.name for r in caplog.get_records("call")}
+    assert {"bot.support.client", "httpx", "httpcore.http11", "bot.support.sandbox"} <= names
