@@ -1,4 +1,4 @@
-"""Interaction and event payloads shaped as Slack sends them, for the shortcut, card, Home and unfurl tests."""
+"""Interaction payloads shaped as Slack sends them, for the shortcut, card and Home tests."""
 
 from __future__ import annotations
 
