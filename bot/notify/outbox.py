@@ -114,6 +114,16 @@ def pending(conn: Connection, *, now: float, limit: int = 1000) -> list[Delivery
     return [_delivery(row) for row in rows]
 
 
+def by_keys(conn: Connection, keys: Sequence[str]) -> list[Delivery]:
+    """The deliveries with these keys, oldest first."""
+    if not keys:
+        return []
+    rows = conn.execute(
+        select(deliveries).where(deliveries.c.event_key.in_(list(keys))).order_by(deliveries.c.id)
+    ).mappings()
+    return [_delivery(row) for row in rows]
+
+
 def count_pending(conn: Connection) -> int:
     rows = conn.execute(select(deliveries.c.id).where(deliveries.c.delivered_at.is_(None))).all()
     return len(rows)

@@ -127,6 +127,12 @@ def load_some(conn: Connection, ticket_ids: Iterable[int]) -> dict[int, Snapshot
     return found
 
 
+def latest_ticket_data(conn: Connection, ticket_id: int) -> dict | None:
+    """The ticket as the watcher last saw it (JSON-ready), or None when it has no snapshot."""
+    data = conn.execute(select(snapshots.c.data).where(snapshots.c.ticket_id == int(ticket_id))).scalar()
+    return json.loads(data) if data else None
+
+
 def _columns() -> Select:
     return select(
         snapshots.c.ticket_id,

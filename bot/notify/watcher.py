@@ -27,8 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -41,7 +40,15 @@ from bot.notify.fanout import CARD_POSTS, POSTING_KINDS, Follower, Kind, Planned
 from bot.notify.lease import Lease, LeaseLost
 from bot.notify.outbox import Delivery
 from bot.notify.sender import Sender, Sent, Target, slack_error
-from bot.notify.snapshots import Diff, diff_tickets, load_active, load_some, snapshot_row
+from bot.notify.snapshots import (
+    Diff,
+    Snapshot,
+    diff_tickets,
+    latest_ticket_data,
+    load_active,
+    load_some,
+    snapshot_row,
+)
 from bot.notify.subscriptions import Subscription, active_subscriptions, pause_channel_in
 from bot.services import Services
 from bot.store import snapshots, watcher_state
@@ -110,6 +117,17 @@ class CycleReport:
     rows_written: int = 0
     diff_cpu_seconds: float = 0.0
     """CPU time of the pure diff and fan-out, without any I/O."""
+
+
+@dataclass(frozen=True)
+class _Route:
+    target: Target | None = None
+    card: Card | None = None
+    delivery: Delivery | None = None
+    """The delivery as it should be sent, when that differs from the recorded one."""
+    outcome: str | None = None
+    """With no target: finish the delivery with this outcome, or (None) leave it pending."""
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +275,7 @@ class Watcher:
             logger.info("Watcher baseline recorded: %d tickets, nothing posted", len(diff.inserts))
 
     def _poll(
-        self, known: dict[int, Any], created_since: int | None, report: CycleReport
+        self, known: dict[int, Snapshot], created_since: int | None, report: CycleReport
     ) -> tuple[dict[int, Ticket], list[int]]:
         """What DoiT says now: active tickets, new ones, and what became of those that left."""
         active, truncated = self._list(report, filter=ACTIVE_FILTER, cap=MAX_ACTIVE_TICKETS)
@@ -389,24 +407,26 @@ class Watcher:
         return self._last_write.get(key, float("-inf")) + self.post_interval
 
     def _deliver(self, delivery: Delivery, report: CycleReport) -> _Attempt:
-        card, target, reason = self._target(delivery)
-        if target is None:
-            self._finish(delivery, report, outcome=reason[0], error=reason[1])
+        route = self._route(delivery)
+        if route.target is None:
+            if route.outcome is not None:
+                self._finish(delivery, report, outcome=route.outcome, error=route.error)
             return _Attempt()
+        delivery = route.delivery or delivery
         if delivery.kind in POSTING_KINDS and delivery.attempted_at is not None:
-            found = self._earlier_attempt(delivery, target, report)
+            found = self._earlier_attempt(delivery, route.target, report)
             if found is not None:
                 return found
-        message = self.sender.message_for(delivery, card)
+        message = self.sender.message_for(delivery, route.card)
         with self.store.engine.begin() as conn:
             self.lease.check(conn)
             if not outbox.claim(conn, delivery.id, now=self._clock()):
                 return _Attempt()
         report.rows_written += 1
         try:
-            sent = self.sender.send(delivery, target, message)
+            sent = self.sender.send(delivery, route.target, message)
         except SlackApiError as exc:
-            return self._refused(delivery, target, slack_error(exc), report)
+            return self._refused(delivery, route.target, slack_error(exc), report)
         except (OSError, SlackClientError) as exc:
             self._retry(
                 delivery, report, f"{type(exc).__name__}: {exc}", in_doubt=delivery.kind in POSTING_KINDS
@@ -415,28 +435,40 @@ class Watcher:
         self._delivered(delivery, sent, report, outcome="sent")
         return _Attempt(wrote=True)
 
-    def _target(self, delivery: Delivery) -> tuple[Card | None, Target | None, tuple[str, str | None]]:
-        """Where the delivery goes now, or why it goes nowhere: (outcome, error)."""
+    def _route(self, delivery: Delivery) -> _Route:
+        """Where the delivery goes now; or why it goes nowhere (an outcome), or not yet (none)."""
         kind = delivery.kind
         if kind is Kind.PAUSE_NOTICE:
-            return None, Target(delivery.channel_id), ("", None)
+            return _Route(Target(delivery.channel_id))
         if kind is Kind.DM_REQUESTER:
             requester = (delivery.payload.get("ticket") or {}).get("requester")
             user_id = self.services.directory.user_for_email(self.sender.slack, requester)
             if not user_id:
-                return None, None, ("skipped", "the requester is not a member of this workspace")
-            return None, Target(user_id), ("", None)
+                return _Route(outcome="skipped", error="the requester is not a member of this workspace")
+            return _Route(Target(user_id))
+        latest: dict | None = None
+        posts: frozenset[str] = frozenset()
         with self.store.engine.connect() as conn:
             card = find_card(conn, delivery.ticket_id, delivery.channel_id)
+            if kind in CARD_POSTS:
+                latest = latest_ticket_data(conn, delivery.ticket_id)
+            elif card is None:
+                posts = outbox.pending_card_posts(conn, [delivery.ticket_id]).get(
+                    delivery.ticket_id, frozenset()
+                )
         if kind in CARD_POSTS:
             if card is not None:
-                return card, None, ("superseded", "the ticket already has a card here")
-            return None, Target(delivery.channel_id), ("", None)
+                return _Route(outcome="superseded", error="the ticket already has a card here")
+            # A post that waited (a Slack outage) shows the ticket as it is now, not as it was.
+            payload = {**delivery.payload, "ticket": latest or delivery.payload["ticket"]}
+            return _Route(Target(delivery.channel_id), delivery=replace(delivery, payload=payload))
         if card is None:
-            return None, None, ("dropped", "the card is gone")
+            if delivery.channel_id in posts:
+                return _Route()  # the card is still to be posted here: redraw and reply after it
+            return _Route(outcome="dropped", error="the card is gone")
         if kind is Kind.UPDATE_CARD:
-            return card, Target(card.channel_id, card_ts=card.message_ts), ("", None)
-        return card, Target(card.channel_id, thread_ts=card.message_ts), ("", None)
+            return _Route(Target(card.channel_id, card_ts=card.message_ts), card=card)
+        return _Route(Target(card.channel_id, thread_ts=card.message_ts), card=card)
 
     def _earlier_attempt(self, delivery: Delivery, target: Target, report: CycleReport) -> _Attempt | None:
         """Settle an attempt that may have reached Slack: None means post now."""
@@ -528,7 +560,7 @@ class Watcher:
             paused = pause_channel_in(conn, channel_id, error, now=now)
             notices = _pause_notices(channel_id, error, paused, self._describe, now=now)
             written = outbox.record(conn, notices, now=now)
-            recorded = outbox.pending(conn, now=now) if notices else []
+            recorded = outbox.by_keys(conn, [notice.event_key for notice in notices])
         report.rows_written += 1 + dropped + len(paused) + written
         logger.warning(
             "Slack refused posts in %s (%s): dropped %d pending, paused %d subscription(s)",
@@ -537,8 +569,7 @@ class Watcher:
             dropped,
             len(paused),
         )
-        keys = {notice.event_key for notice in notices}
-        return tuple(item for item in recorded if item.event_key in keys)
+        return tuple(recorded)
 
     def _describe(self, subscription: Subscription) -> str:
         names = self.services.catalog.cached_platform_names()
