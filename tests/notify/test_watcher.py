@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
 
 from bot.fakeslack import FakeSlack
 from bot.notify.cards import card_in, cards_of, record_card
 from bot.notify.subscriptions import add_subscription, subscription_query
+from bot.notify.watcher import start_in_thread
 from bot.services import Services
+from bot.store import snapshots, watcher_state
+from bot.support.errors import TicketNotFound
 from bot.support.sandbox import Sandbox
 from tests.notify.helpers import RecordingClient, delivery_keys, make_watcher
 
@@ -189,3 +196,87 @@ def test_requester_dm_when_the_setting_is_off_is_not_sent(
 
     assert (report.changes, report.deliveries_recorded) == (1, 0)
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_ticket_doit_no_longer_knows_is_forgotten(
+    services: Services, sandbox: Sandbox, client: RecordingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_day_ago_ms = int((time.time() - 86400) * 1000)
+    ticket = sandbox.add_ticket(subject="Gone", status="open", createTime=a_day_ago_ms)
+    watcher = make_watcher(services, client)
+    watcher.run_cycle()
+    sandbox.set_status(ticket["id"], "closed")
+
+    def not_found(ticket_id: int, **_: object) -> None:
+        raise TicketNotFound("no such ticket", status_code=404)
+
+    monkeypatch.setattr(services.support, "get_ticket", not_found)
+    report = watcher.run_cycle()
+    monkeypatch.undo()
+    later = watcher.run_cycle()
+
+    assert (report.changes, report.skipped_reason) == (0, None)
+    with services.store.engine.connect() as conn:
+        assert (
+            conn.execute(select(snapshots.c.ticket_id).where(snapshots.c.ticket_id == ticket["id"])).all()
+            == []
+        )
+    assert later.doit_calls == 2  # nothing left to look up
+
+
+def test_card_post_delayed_by_slack_shows_the_latest_status_and_later_changes_wait_to_thread_under_it(
+    services: Services, sandbox: Sandbox, slack: FakeSlack, client: RecordingClient
+) -> None:
+    ticket = sandbox.add_ticket(subject="Delayed", status="open", requester="x@example.org")
+    watcher = make_watcher(services, client)
+    watcher.run_cycle()
+    _subscribe(services, "C0SUPPORT", "open")
+    sandbox.set_status(ticket["id"], "hold")
+    slack.fail("chat.postMessage", "internal_error", times=2)
+    watcher.run_cycle()
+    sandbox.set_status(ticket["id"], "solved")
+
+    waiting = watcher.run_cycle()  # the card post fails again; its redraw and reply wait for it
+    delivered = watcher.run_cycle()
+
+    assert (waiting.deliveries_made, waiting.deliveries_pending) == (0, 3)
+    assert (delivered.deliveries_made, delivered.deliveries_pending) == (3, 0)
+    card = card_in(services.store, ticket["id"], "C0SUPPORT")
+    assert card is not None and card.status == "solved"
+    posts = [call for call in slack.calls_to("chat.postMessage") if call.ok and "thread_ts" not in call.args]
+    assert [post.args["metadata"]["event_payload"]["key"] for post in posts] == [
+        f"change:{ticket['id']}:v1:C0SUPPORT"
+    ]
+    assert "solved" in posts[0].args["text"]
+    assert [reply["text"] for reply in slack.thread("C0SUPPORT", card.message_ts)] == [
+        f"Ticket #{ticket['id']}: hold → solved"
+    ]
+
+
+def test_watcher_thread_posts_while_running_and_gives_the_lease_up_when_stopped(
+    services: Services, sandbox: Sandbox, slack: FakeSlack, client: RecordingClient
+) -> None:
+    _subscribe(services, "C0SUPPORT", "")
+    thread = start_in_thread(services, client, holder="thread", interval=0.05, post_interval=0.0)
+    try:
+        _wait_until(lambda: thread.watcher.lease.remaining() > 0 and _baseline_done(services))
+        ticket = sandbox.add_ticket(subject="While running")
+        slack.wait_for("chat.postMessage", 1, timeout=10)
+    finally:
+        thread.stop()
+    assert not thread.is_alive()
+    assert thread.watcher.lease.holder_now() is None
+    assert delivery_keys(slack.messages.values()) == [f"new:{ticket['id']}:C0SUPPORT"]
+
+
+def _baseline_done(services: Services) -> bool:
+    with services.store.engine.connect() as conn:
+        return conn.execute(select(watcher_state.c.key)).first() is not None
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
