@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.services import Services
-from bot.slack import actions, card_actions, commands, create, home, listing, shortcuts
+from bot.slack import actions, card_actions, commands, create, home, listing, shortcuts, unfurls
 from bot.slack.web import make_web_client
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ LISTENER_THREADS = 100
 """Bolt runs each listener on this pool and the request thread waits for its ack; Bolt's default
 of 5 would let five slow DoiT calls hold every later ack back past Slack's 3 s."""
 
-LISTENER_MODULES = (commands, create, listing, actions, shortcuts, home, card_actions)
+LISTENER_MODULES = (commands, create, listing, actions, shortcuts, home, card_actions, unfurls)
 
 
 def build_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
