@@ -678,9 +678,10 @@ def test_slow_answer_when_read_then_timed_out_and_retried(sandbox: Sandbox) -> N
         owner = support.validate_key()
         elapsed = time.monotonic() - started
 
+    # Two requests prove the first was given up on: waiting out the 0.5 s would have got an answer.
     assert owner.email == "dana@example.com"
     assert len(sandbox.requests_to("GET", "/auth/v1/validate")) == 2
-    assert 0.15 <= elapsed < 0.5
+    assert elapsed >= 0.15
 
 
 def test_slow_answer_when_every_read_then_unreachable(sandbox: Sandbox) -> None:
@@ -780,7 +781,7 @@ def test_unavailable_when_persistent_then_bounded_by_budget(client: SupportClien
 
     # First answer at ~0, wait 0.3, second at ~0.3; a third would start at ~0.6, past the budget.
     assert len(sandbox.requests_to("GET", "/auth/v1/validate")) == 2
-    assert 0.3 <= elapsed < 0.5
+    assert 0.3 <= elapsed < 0.6  # a second wait would have made it at least 0.6
     assert error.retry_after == 0.3
 
 
