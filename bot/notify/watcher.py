@@ -111,6 +111,7 @@ class CycleReport:
     changes: int = 0
     """New tickets plus status changes found."""
     deliveries_recorded: int = 0
+    """Deliveries this cycle's changes called for (each recorded once, whatever a rerun finds)."""
     deliveries_made: int = 0
     """Deliveries Slack accepted this cycle (or that an earlier attempt was found to have made)."""
     deliveries_pending: int = 0
@@ -279,7 +280,8 @@ class Watcher:
     ) -> tuple[dict[int, Ticket], list[int]]:
         """What DoiT says now: active tickets, new ones, and what became of those that left."""
         active, truncated = self._list(report, filter=ACTIVE_FILTER, cap=MAX_ACTIVE_TICKETS)
-        seen = {ticket.id: ticket for ticket in active}
+        # Checked here as well: a deployment that ignored the filter must not pass closed tickets as active.
+        seen = {ticket.id: ticket for ticket in active if ticket.is_active}
         if created_since is not None:
             recent, _ = self._list(report, min_creation_ms=created_since, cap=MAX_NEW_TICKETS)
             for ticket in recent:

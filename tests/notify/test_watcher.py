@@ -165,6 +165,7 @@ def test_slack_error_leaves_the_delivery_pending_and_the_next_cycle_sends_it_onc
     assert delivery_keys(slack.messages.values()) == [f"new:{ticket['id']}:C0SUPPORT"]
 
 
+@pytest.mark.slow
 def test_rate_limit_burst_is_waited_out_and_every_post_arrives_once(
     services: Services, sandbox: Sandbox, slack: FakeSlack, client: RecordingClient
 ) -> None:
