@@ -14,7 +14,7 @@ import pytest
 
 from bot.tryout import run_try
 from bot.tryout.render import Names, builder_link, format_slack_date, mrkdwn_text, view_payload
-from bot.tryout.session import join_words, split_line
+from bot.tryout.session import SAMPLE_COMMENT, TrySession, join_words, split_line
 
 BUILDER = "└ Block Kit Builder: https://app.slack.com/block-kit-builder/#"
 TICKET_LINE = re.compile(r"^│ .+ \(https://app\.doit\.com/customers/\w+/support/tickets/(\d+)\)  #\1$")
@@ -82,7 +82,7 @@ def test_run_try_when_submit_comes_before_any_form_says_to_open_one() -> None:
     code, lines = run("submit")
 
     assert code == 0
-    assert lines == ["", "  No ticket form is open: type /doit new [subject] first."]
+    assert lines == ["", "  No form is open: type /doit new [subject] first."]
 
 
 def test_run_try_when_lines_are_piped_in_runs_each_until_exit() -> None:
@@ -95,6 +95,32 @@ def test_run_try_when_lines_are_piped_in_runs_each_until_exit() -> None:
         "│   tickets of high severity · Showing 11–20 (page 2)",
     ]
     assert "── Replaces the message you clicked, only you see it ──" in lines
+
+
+def test_run_try_when_home_is_typed_shows_the_home_tab_and_its_button_opens_the_form() -> None:
+    code, lines = run(stdin="home\nclick New ticket\n")
+
+    assert code == 0
+    assert lines[1:3] == ["── Your Home tab shows ──", "│ ┌ Home tab"]
+    assert "│ [New ticket]" in lines
+    assert lines.count("── A modal opens ──") == 1
+    assert "│ ┌ New DoiT ticket" in lines
+
+
+def test_try_session_when_the_comment_form_is_submitted_adds_the_sample_comment_in_doit() -> None:
+    with TrySession(tickets=20) as session:
+        ticket_id = session.sample_ticket_id()
+        session.send(f"/doit show {ticket_id}")
+        opened = session.click("Add comment")
+        replies = session.submit()
+        comments = session.sandbox.comments(ticket_id)
+
+    assert [reply.where for reply in opened] == ["A modal opens"]
+    assert [reply.where for reply in replies] == [
+        "The form, as soon as you submit it",
+        "The modal changes to",
+    ]
+    assert SAMPLE_COMMENT in comments[-1]["body"]
 
 
 def test_run_try_when_demo_runs_files_the_ticket_and_shows_the_card(

@@ -22,13 +22,15 @@ logger = logging.getLogger(__name__)
 PROMPT = "doit> "
 SUBMIT_WORD = "submit"
 CLICK_WORD = "click"
+HOME_WORD = "home"
 EXIT_WORDS = frozenset({"exit", "quit", "bye"})
 DEMO_SUBJECT = "VPN down in eu-west-1"
 
 _INTRO = (
     "This is the real bot, run against a local DoiT sandbox and a stand-in for Slack: nothing leaves\n"
     "this machine. Type /doit commands (or just `list open`); after /doit new, type `submit` to file\n"
-    "the form with sample values; `click Next` (or `[Next]`) presses a button. `exit` or Ctrl-D ends."
+    "the form with sample values; `click Next` (or `[Next]`) presses a button; `home` opens the\n"
+    "bot's Home tab. `exit` or Ctrl-D ends."
 )
 
 
@@ -91,7 +93,9 @@ def run_line(session: TrySession, line: str, out: TextIO) -> None:
     """Send one line to the bot and print what it showed."""
     word, _, rest = line.strip().partition(" ")
     if word.lower() == SUBMIT_WORD and not rest:
-        replies = session.submit_create()
+        replies = session.submit()
+    elif word.lower() == HOME_WORD and not rest:
+        replies = session.open_home()
     elif word.lower() == CLICK_WORD and rest.strip():
         replies = session.click(rest)
     elif line.strip().startswith("[") and line.strip().endswith("]"):

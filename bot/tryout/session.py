@@ -55,6 +55,8 @@ SAMPLE_VALUES: dict[str, str] = {
 }
 """What `submit` types into the create form where the form holds nothing yet."""
 
+_FORMS = (ids.CREATE_CALLBACK, ids.COMMENT_CALLBACK)
+SAMPLE_COMMENT = "Thanks! It happened again at 10:15 UTC; the tunnel logs are attached to our runbook."
 _MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
 _VIEW_WORDING = {
     "views.open": "A modal opens",
@@ -120,7 +122,7 @@ class TrySession:
         self.tickets = tickets
         self.seed = seed
         self.user = user
-        self._create_view_id: str | None = None
+        self._form_view_id: str | None = None
         self._clickable: list[Reply] = []
 
     def __enter__(self) -> TrySession:
@@ -175,13 +177,16 @@ class TrySession:
         replies = self._answer_replies(response, where="Reply only you can see")
         return replies + self._collect(marker)
 
-    def submit_create(self) -> list[Reply]:
-        """Fill the open create form with sample values, as a person would, and submit it."""
-        view = self._open_create_view()
+    def submit(self) -> list[Reply]:
+        """Fill the open form (a new ticket or a comment) with sample values and submit it."""
+        view = self._open_form()
         if view is None:
-            return [_note("No ticket form is open: type /doit new [subject] first.")]
+            return [_note("No form is open: type /doit new [subject] first.")]
         marker = len(self.slack.calls)
-        values, problem = self._sample_values(view)
+        if view.get("callback_id") == ids.COMMENT_CALLBACK:
+            values, problem = _comment_values(), None
+        else:
+            values, problem = self._sample_values(view)
         if problem:
             return [_note(problem)]
         payload = {
@@ -193,11 +198,26 @@ class TrySession:
         response = self.requests.interaction(payload)
         return self._submission_replies(response) + self._collect(marker)
 
+    def open_home(self) -> list[Reply]:
+        """Open the bot's Home tab, as clicking the app's name in Slack does."""
+        marker = len(self.slack.calls)
+        event = {
+            "type": "app_home_opened",
+            "user": self.user.user_id,
+            "channel": "D" + self.user.user_id,
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+        response = self.requests.event(event)
+        if response.status == 404:
+            return [_note("Nothing in the bot draws a Home tab yet.")]
+        return self._collect(marker)
+
     def click(self, label: str) -> list[Reply]:
         """Press the button labelled ``label`` in the latest messages that had buttons."""
         found = self._find_button(label)
         if found is None:
-            labels = [f"[{text}]" for reply in self._clickable for _, _, text in _buttons(reply.blocks)]
+            labels = [f"[{text}]" for reply in self._clickable for _, _, text in _buttons(_blocks_of(reply))]
             known = f" The buttons there: {' '.join(labels)}." if labels else ""
             return [_note(f"No button [{label}] in the latest replies.{known}")]
         reply, block_id, button = found
@@ -213,13 +233,12 @@ class TrySession:
     def _find_button(self, label: str) -> tuple[Reply, str, dict[str, Any]] | None:
         wanted = label.strip().strip("[]").strip().casefold()
         for reply in reversed(self._clickable):
-            for block_id, button, text in _buttons(reply.blocks):
+            for block_id, button, text in _buttons(_blocks_of(reply)):
                 if text.casefold() == wanted:
                     return reply, block_id, button
         return None
 
     def _block_actions(self, reply: Reply, block_id: str, button: dict[str, Any]) -> dict[str, Any]:
-        container = reply.container or {}
         action = {
             "type": "button",
             "action_id": button.get("action_id", ""),
@@ -230,6 +249,15 @@ class TrySession:
         for key in ("value", "url"):
             if button.get(key) is not None:
                 action[key] = button[key]
+        if reply.view is not None:
+            return {
+                "type": "block_actions",
+                "trigger_id": new_trigger_id(),
+                "container": {"type": "view", "view_id": reply.view.get("id")},
+                "view": reply.view,
+                "actions": [action],
+            }
+        container = reply.container or {}
         message = {
             "type": "message",
             "ts": container.get("message_ts"),
@@ -259,11 +287,11 @@ class TrySession:
 
     # --- the create form ----------------------------------------------------------------------------
 
-    def _open_create_view(self) -> dict[str, Any] | None:
-        if self._create_view_id is None:
+    def _open_form(self) -> dict[str, Any] | None:
+        if self._form_view_id is None:
             return None
-        view = self.slack.views.get(self._create_view_id)
-        if view is None or view.get("callback_id") != ids.CREATE_CALLBACK:
+        view = self.slack.views.get(self._form_view_id)
+        if view is None or view.get("callback_id") not in _FORMS:
             return None
         return view
 
@@ -359,7 +387,7 @@ class TrySession:
                 replies.append(_response_url_reply(call, self.user.channel_id))
             elif call.method in _MESSAGE_METHODS:
                 replies.append(self._message_reply(call))
-        clickable = [reply for reply in replies if list(_buttons(reply.blocks))]
+        clickable = [reply for reply in replies if list(_buttons(_blocks_of(reply)))]
         if clickable:
             self._clickable = clickable
         if replies or empty_ok:
@@ -370,8 +398,8 @@ class TrySession:
         # A view opened and then updated within one step shows once, as it ended up.
         view = (call.response or {}).get("view") or {}
         view_id = str(view.get("id"))
-        if view.get("callback_id") == ids.CREATE_CALLBACK:
-            self._create_view_id = view_id
+        if view.get("callback_id") in _FORMS:
+            self._form_view_id = view_id
         if view_id in slots:
             # Keep the first call's wording: the person saw a modal open, then fill in.
             replies[slots[view_id]] = Reply(where=replies[slots[view_id]].where, view=view)
@@ -509,6 +537,16 @@ def _response_url_reply(call: Call, channel_id: str) -> Reply:
     # Slack gives a response_url message a ts of its own; any fresh one will do here.
     container = {"channel_id": channel_id, "message_ts": f"{time.time():.6f}", "is_ephemeral": not public}
     return Reply(where=where, text=args.get("text"), blocks=args.get("blocks"), container=container)
+
+
+def _blocks_of(reply: Reply) -> list[dict[str, Any]]:
+    if reply.view is not None:
+        return list(reply.view.get("blocks") or [])
+    return list(reply.blocks or [])
+
+
+def _comment_values() -> dict[str, Any]:
+    return {ids.COMMENT: {ids.COMMENT_INPUT: {"type": "plain_text_input", "value": SAMPLE_COMMENT}}}
 
 
 def _buttons(blocks: list[dict[str, Any]] | None) -> Iterator[tuple[str, dict[str, Any], str]]:
