@@ -155,6 +155,7 @@ class TrySession:
         executor = getattr(self, "_executor", None)
         if executor is not None:
             executor.wait_idle(REPLY_TIMEOUT)
+            executor.shutdown(wait=True)
         services = getattr(self, "services", None)
         if services is not None:
             services.close()
