@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
 from bot.blocks.tickets import unfurl_card
 from bot.fakeslack import Call, FakeSlack
@@ -12,6 +13,7 @@ from bot.services import Services
 from bot.slack.unfurl_log import UNFURL_WINDOW, claim_unfurl, release_unfurl
 from bot.slack.unfurls import ticket_id_in
 from bot.store import Store
+from bot.store import unfurls as unfurls_table
 from bot.support.models import Ticket
 from bot.support.sandbox import Sandbox
 from tests.slack.harness import SlackDriver
@@ -58,6 +60,11 @@ def expected_card(services: Services, sandbox: Sandbox, ticket_id: int) -> dict:
     return unfurl_card(ticket, services.catalog.cached_platform_names())
 
 
+def logged(store: Store) -> list[tuple[str, int]]:
+    with store.engine.connect() as conn:
+        return [(row.channel_id, row.ticket_id) for row in conn.execute(select(unfurls_table))]
+
+
 def gets(sandbox: Sandbox, ticket_id: int) -> int:
     return len(sandbox.requests_to("GET", f"/support/v1/tickets/{ticket_id}"))
 
@@ -75,6 +82,7 @@ def test_link_to_a_ticket_unfurls_to_its_compact_card(
     assert call.args["unfurls"] == {console_link(ticket.id): expected_card(services, sandbox, ticket.id)}
     text = call.args["unfurls"][console_link(ticket.id)]["blocks"][0]["text"]["text"]
     assert text == f"*<{ticket.url}|Cloud SQL failover took 40 minutes>*"
+    assert logged(services.store) == [("C0SUPPORT", ticket.id)]
 
 
 def test_both_link_forms_of_one_ticket_unfurl_with_one_doit_call(
@@ -172,12 +180,13 @@ def test_same_ticket_after_30_minutes_unfurls_again(
 
 
 def test_unfurl_refused_by_slack_is_tried_again_on_the_next_paste(
-    driver: SlackDriver, slack: FakeSlack, sandbox: Sandbox
+    driver: SlackDriver, slack: FakeSlack, sandbox: Sandbox, services: Services
 ) -> None:
     ticket = new_ticket(sandbox)
     slack.fail("chat.unfurl", "cannot_unfurl_url")
     share(driver, console_link(ticket.id))
     unfurls(slack)
+    wait_until(lambda: logged(services.store) == [], what="the refused unfurl's claim to be given back")
 
     share(driver, console_link(ticket.id), ts="1733300002.000100")
 
