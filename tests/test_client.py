@@ -982,3 +982,9 @@ def test_log_check_when_a_call_is_made_then_debug_records_of_every_layer_are_sea
 
     names = {r.name for r in caplog.get_records("call")}
     assert {"bot.support.client", "httpx", "httpcore.http11", "bot.support.sandbox"} <= names
+
+
+def test_error_message_echoing_the_key_is_redacted(sandbox: Sandbox, client: SupportClient) -> None:
+    sandbox.inject(status=400, message=f"Bad header Authorization: Bearer {API_KEY}", path_prefix=TICKETS)
+    error = expect(RequestRejected, client.list_tickets)
+    assert error.message == "Bad header Authorization: Bearer [redacted]"

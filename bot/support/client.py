@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -83,6 +83,13 @@ class SupportClient:
         user_agent: str = "doit-slack",
     ) -> None:
         secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+
+        def scrub(text: str) -> str:
+            # A server or proxy that echoes the Authorization header must not put the key into an
+            # error message, which may reach Slack.
+            return text.replace(secret, "[redacted]") if secret else text
+
+        self._secret_scrubber = scrub
         headers = {
             "Authorization": f"Bearer {secret}",
             "Accept": "application/json",
@@ -290,7 +297,7 @@ class SupportClient:
                 )
                 if response.is_success:
                     return _json_or_none(response)
-                error = _error_from(response)
+                error = _error_from(response, self._secret_scrubber)
                 cause = None
                 if not idempotent or response.status_code not in RETRYABLE_STATUSES:
                     raise error
@@ -341,9 +348,10 @@ def _json_or_none(response: httpx.Response) -> Any:
         raise SupportError(f"DoiT answered {response.status_code} with something that is not JSON") from exc
 
 
-def _error_from(response: httpx.Response) -> SupportHTTPError:
+def _error_from(response: httpx.Response, scrub: Callable[[str], str]) -> SupportHTTPError:
     """Map an error response to the tree, keeping DoiT's own message, code and request id."""
     message, code = _error_message(response)
+    message = scrub(message)
     error_class = error_class_for(response.status_code)
     return error_class(
         message,

@@ -32,13 +32,13 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
 
 
+_ID_BY_DISPLAY_NAME: dict[str, str] = {_normalise(name): pid for pid, name in KNOWN_PLATFORMS.items()}
+
+
 def platform_id_for_display_name(name: str) -> str | None:
     """The id of a platform known by its display name ("Google Cloud"), else None."""
-    wanted = _normalise(name)
-    for platform_id, display_name in KNOWN_PLATFORMS.items():
-        if _normalise(display_name) == wanted:
-            return platform_id
-    return None
+    # Called for every ticket parsed, so the table is built once.
+    return _ID_BY_DISPLAY_NAME.get(_normalise(name))
 
 
 def resolve_platform(text: str, catalog: Mapping[str, str] | None = None) -> str | None:
