@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -76,52 +78,47 @@ class Click:
         )
 
 
+ClickHandler = Callable[[WebClient, Services, Click, Respond], None]
+
+
 def register(app: App, services: Services) -> None:
-    @app.action(ids.CARD_COMMENT)
-    @app.action(ids.SHOW_ADD_COMMENT)
-    def handle_add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_body(body, action)
-        if click is None:
-            _tell(respond, error_message(_STALE))
-            return
-        open_comment_modal(client, services, click, from_card=action["action_id"] == ids.CARD_COMMENT)
+    def on_click(action_id: str, handle: ClickHandler) -> None:
+        @app.action(action_id)
+        def handle_click(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+            ack()
+            click = Click.from_body(body, action)
+            if click is None:
+                _tell(respond, error_message(_STALE))
+                return
+            handle(client, services, click, respond)
+
+    on_click(ids.CARD_COMMENT, partial(open_comment_modal, from_card=True))
+    on_click(ids.SHOW_ADD_COMMENT, partial(open_comment_modal, from_card=False))
+    on_click(ids.CARD_SOLVE, mark_solved)
+    on_click(ids.CARD_REFRESH, refresh)
 
     @app.view(ids.COMMENT_CALLBACK)
     def handle_comment_submission(ack: Ack, body: dict, client: WebClient) -> None:
         submit_comment(ack, body, client, services)
 
-    @app.action(ids.CARD_SOLVE)
-    def handle_mark_solved(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_body(body, action)
-        if click is None:
-            _tell(respond, error_message(_STALE))
-            return
-        mark_solved(client, services, click, respond)
-
-    @app.action(ids.CARD_REFRESH)
-    def handle_refresh(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        click = Click.from_body(body, action)
-        if click is None:
-            _tell(respond, error_message(_STALE))
-            return
-        refresh(client, services, click, respond)
-
 
 _STALE = "This button belongs to a card I can no longer read. Use `/doit show <number>` instead."
+_NO_FORM = "Slack did not let me open the form in time. Click the button again."
 
 
 # -- Add comment ------------------------------------------------------------------------------------
 
 
-def open_comment_modal(client: WebClient, services: Services, click: Click, *, from_card: bool) -> None:
+def open_comment_modal(
+    client: WebClient, services: Services, click: Click, respond: Respond, *, from_card: bool
+) -> None:
     """Open the comment modal within the trigger's 3 s, then fill it in once DoiT named the ticket."""
-    if not click.trigger_id:
-        logger.warning("An Add comment click on ticket %s came without a trigger", click.ticket_id)
+    try:
+        opened = client.views_open(trigger_id=click.trigger_id or "", view=loading_modal(COMMENT_TITLE))
+    except SlackApiError as exc:
+        logger.warning("Opening the comment form failed: %s", exc.response.get("error"))
+        _tell(respond, error_message(_NO_FORM))
         return
-    opened = client.views_open(trigger_id=click.trigger_id, view=loading_modal(COMMENT_TITLE))
     view_id = opened["view"]["id"]
     try:
         ticket = services.support.get_ticket(click.ticket_id, budget=INTERACTIVE_BUDGET)

@@ -207,6 +207,20 @@ def test_add_comment_from_doit_show_echoes_under_the_tickets_card_in_that_channe
     assert metadata == {"ticket_id": card.ticket_id, "channel": "C0SUPPORT", "thread_ts": card.ts}
 
 
+def test_add_comment_when_the_trigger_expired_asks_to_click_again(
+    driver: SlackDriver, slack: FakeSlack, card: Card
+) -> None:
+    slack.fail("views.open", "expired_trigger_id")
+
+    response_url = click(driver, slack, card, ids.CARD_COMMENT)
+
+    assert (
+        reply_text(driver, response_url)
+        == "Slack did not let me open the form in time. Click the button again."
+    )
+    assert slack.calls_to("views.update") == []
+
+
 # -- Mark solved ------------------------------------------------------------------------------------
 
 
