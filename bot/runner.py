@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -88,4 +89,7 @@ def _serve_socket_mode(settings: Settings, *, watcher: bool) -> None:
 def _start_watcher(services: Services, settings: Settings) -> threading.Thread:
     from bot.notify.watcher import start_in_thread
 
-    return start_in_thread(services, make_web_client(settings))
+    thread = start_in_thread(services, make_web_client(settings))
+    # Give the lease up on a clean exit so another instance takes over at once, not after it lapses.
+    atexit.register(thread.stop)
+    return thread

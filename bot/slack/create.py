@@ -173,7 +173,14 @@ def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -
     posted = post_card(client, services, ticket, channel_id=channel, user_id=user_id, thread_ts=thread_ts)
     note = None
     if posted is not None:
-        record_card(services.store, ticket.id, posted.channel_id, posted.message_ts, ticket.status or "new")
+        record_card(
+            services.store,
+            ticket.id,
+            posted.channel_id,
+            posted.message_ts,
+            ticket.status or "new",
+            filed_by=user_id,
+        )
         note = posted.note
     else:
         note = f"I couldn't post its card anywhere; find it with `/doit show {ticket.id}`."
