@@ -65,6 +65,7 @@ def run_bot(settings: Settings, *, sandbox: bool = False, watcher: bool = True) 
 
 def _load_http_app(settings: Settings, *, watcher: bool) -> WsgiApp:
     services = Services.from_settings(settings)
+    _warm_up_in_background(services)
     app = build_app(settings, services)
     watcher_thread = _start_watcher(services, settings) if watcher else None
 
@@ -78,12 +79,17 @@ def _serve_socket_mode(settings: Settings, *, watcher: bool) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     services = Services.from_settings(settings)
+    _warm_up_in_background(services)
     app = build_app(settings, services)
     if watcher:
         _start_watcher(services, settings)
     assert settings.slack_app_token is not None
     logger.info("Connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+
+
+def _warm_up_in_background(services: Services) -> None:
+    threading.Thread(target=services.warm_up, name="warm-up", daemon=True).start()
 
 
 def _start_watcher(services: Services, settings: Settings) -> threading.Thread:

@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.slack.directory import Directory
 from bot.store import Store
 from bot.support.catalog import Catalog
-from bot.support.client import SupportClient
+from bot.support.client import BACKGROUND_BUDGET, SupportClient
 
 
 @dataclass
@@ -34,6 +34,10 @@ class Services:
             store=Store.connect(settings.database_url),
             catalog=Catalog(support),
         )
+
+    def warm_up(self) -> None:
+        """Fetch the platform catalog once, so the first list shows display names, not ids."""
+        self.catalog.platforms(budget=BACKGROUND_BUDGET)
 
     def close(self) -> None:
         self.support.close()

@@ -143,6 +143,7 @@ class TrySession:
         self.slack.start()
         self.settings = _settings(self.slack, self.sandbox, Path(self._workdir.name))
         self.services = Services.from_settings(self.settings)
+        self.services.warm_up()  # display names in the first list, as a running bot has them
         self.app = build_app(self.settings, self.services)
         self._executor = _TrackedExecutor(self.app.listener_runner.listener_executor)
         self.app.listener_runner.listener_executor = self._executor
