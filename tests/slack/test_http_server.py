@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
@@ -15,14 +11,9 @@ import httpx
 import pytest
 
 from bot.fakeslack import FakeSlack
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, signed_headers
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from bot.support.sandbox import Sandbox
+from tests.bot_process import bot_environment, free_port, running_bot
+from tests.slack.harness import BOT_TOKEN, signed_headers
 
 
 @pytest.fixture(scope="module")
@@ -40,49 +31,11 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture(scope="module")
 def server(sandbox: Sandbox, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server for the module: starting gunicorn takes about a second."""
-    tmp_path = tmp_path_factory.mktemp("http")
-    port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_APP_TOKEN": "",
-        "SLACK_API_BASE_URL": slack.api_url,
-        "DOIT_API_KEY": DEFAULT_API_KEY,
-        "DOIT_API_BASE_URL": sandbox.base_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        "PORT": str(port),
-        "LOG_LEVEL": "INFO",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--no-watcher"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            process.kill()
-            pytest.fail(f"the server did not come up:\n{output}")
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    assert BOT_TOKEN not in output.decode()
-    assert DEFAULT_API_KEY not in output.decode()
+    workdir = tmp_path_factory.mktemp("http")
+    env = bot_environment(slack, sandbox, workdir, PORT=str(free_port()))
+    with running_bot(env, workdir) as bot:
+        assert bot.base_url is not None
+        yield bot.base_url
 
 
 def command_form(slack: FakeSlack, text: str) -> tuple[str, str]:

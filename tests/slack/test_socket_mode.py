@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import queue
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.fakeslack import FakeSlack
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
-from tests.slack.harness import BOT_TOKEN
+from bot.support.sandbox import Sandbox
+from tests.bot_process import bot_environment, running_bot
 from tests.slack.websocket_peer import SocketModePeer
 
 APP_TOKEN = "xapp-1-test-app-token-0123456789"
@@ -30,37 +27,9 @@ def peer() -> Iterator[SocketModePeer]:
 @pytest.fixture
 def bot(sandbox: Sandbox, slack: FakeSlack, peer: SocketModePeer, tmp_path: Path) -> Iterator[None]:
     slack.socket_url = peer.url
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_SIGNING_SECRET": "",
-        "SLACK_API_BASE_URL": slack.api_url,
-        "DOIT_API_KEY": DEFAULT_API_KEY,
-        "DOIT_API_BASE_URL": sandbox.base_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--no-watcher"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        peer.wait_connected()
-    except AssertionError:
-        process.kill()
-        raise AssertionError(process.communicate()[0].decode()) from None
-    yield
-    process.terminate()
-    try:
-        output = process.communicate(timeout=10)[0].decode()
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output = process.communicate()[0].decode()
-    assert APP_TOKEN not in output
-    assert BOT_TOKEN not in output
+    env = bot_environment(slack, sandbox, tmp_path, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
+    with running_bot(env, tmp_path, ready=lambda _bot: peer.wait_connected(0.1)):
+        yield
 
 
 def test_socket_mode_command_envelope_is_acked_and_answered(

@@ -29,8 +29,9 @@ class SocketModePeer:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
-        assert self._connected.wait(timeout), "the bot never opened the Socket Mode connection"
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Whether the bot has connected within ``timeout`` seconds."""
+        return self._connected.wait(timeout)
 
     def send(self, message: dict[str, Any]) -> None:
         assert self._client is not None
