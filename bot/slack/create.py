@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -55,17 +56,23 @@ def open_create_modal(
     draft: TicketDraft,
     origin_channel: str | None = None,
     thread_ts: str | None = None,
+    complete: Callable[[TicketDraft], TicketDraft] | None = None,
 ) -> None:
     """Open the create modal within the trigger's 3 s, fetching what it needs only after that.
 
     ``origin_channel`` and ``thread_ts`` say where the card goes after a success when it comes from
-    a message shortcut (the message's thread).
+    a message shortcut (the message's thread). ``complete`` finishes the draft with slow work
+    (a Slack call, say) once the loading view is up, so it never costs the trigger's time.
     """
     metadata = _metadata(origin_channel=origin_channel, thread_ts=thread_ts)
     ask_requester = services.settings.doit_requester is RequesterMode.SLACK_USER
     platforms = services.catalog.fresh_platforms()
     email_known, email = services.directory.known_email_of(user_id)
-    if platforms is not None and (email_known or not ask_requester or draft.requester_email):
+    if (
+        complete is None
+        and platforms is not None
+        and (email_known or not ask_requester or draft.requester_email)
+    ):
         # Everything is cached: one Slack call, the form itself.
         if ask_requester and not draft.requester_email:
             draft = replace(draft, requester_email=email)
@@ -73,6 +80,8 @@ def open_create_modal(
         return
     # The trigger dies after 3 s: open a loading view first, then fetch and fill it in.
     view_id = client.views_open(trigger_id=trigger_id, view=loading_modal())["view"]["id"]
+    if complete is not None:
+        draft = complete(draft)
     if ask_requester and not draft.requester_email:
         draft = replace(draft, requester_email=services.directory.email_of(client, user_id))
     client.views_update(

@@ -53,21 +53,23 @@ def file_from_message(client: WebClient, services: Services, shortcut: Mapping[s
     message = shortcut.get("message") or {}
     channel_id = (shortcut.get("channel") or {}).get("id") or ""
     message_ts = message.get("ts") or shortcut.get("message_ts") or ""
-    permalink = _permalink(client, channel_id, message_ts)
     origin = channel_id if _can_hold_a_card(channel_id) else None
-    draft = replace(
-        draft_from_message(message, permalink=permalink),
-        notify_channel=origin or services.settings.doit_notify_channel,
-    )
+
+    def with_message(draft: TicketDraft) -> TicketDraft:
+        # Runs once the loading view is open: the permalink costs a Slack call.
+        permalink = _permalink(client, channel_id, message_ts)
+        return replace(draft_from_message(message, permalink=permalink), notify_channel=draft.notify_channel)
+
     logger.info("Filing from message %s in %s for %s", message_ts, channel_id, shortcut["user"]["id"])
     open_create_modal(
         client,
         services,
         trigger_id=shortcut["trigger_id"],
         user_id=shortcut["user"]["id"],
-        draft=draft,
+        draft=TicketDraft(notify_channel=origin or services.settings.doit_notify_channel),
         origin_channel=origin,
         thread_ts=(message.get("thread_ts") or message_ts) if origin else None,
+        complete=with_message,
     )
 
 

@@ -161,3 +161,11 @@ def test_draft_from_message_with_many_long_file_names_still_fits_the_description
 
     assert len(draft.description) == DESCRIPTION_MAX
     assert draft.description.endswith(f"and 30 more\nSlack message: {PERMALINK}")
+
+
+def test_message_shortcut_uses_the_trigger_before_any_other_slack_call(
+    driver: SlackDriver, slack: FakeSlack
+) -> None:
+    run_message_shortcut(driver, slack, {"ts": MESSAGE_TS, "text": "Disk full on db-1"})
+    methods = [c.method for c in slack.calls]
+    assert methods.index("views.open") < methods.index("chat.getPermalink")
