@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks import ids
-from bot.blocks.comment_modal import COMMENT_MAX
 from bot.blocks.limits import SECTION_TEXT, VIEW_TITLE
 from bot.blocks.message import Message
-from bot.blocks.text import escape, fit_mrkdwn, mention, mrkdwn, plain, slack_length, truncate
+from bot.blocks.text import escape, fit_mrkdwn, mention, mrkdwn, plain, slack_length
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +64,3 @@ def notice_modal(title: str, text: str, *, emoji: str = ":information_source:") 
         blocks=[SectionBlock(text=f"{emoji} {fit_mrkdwn(text.strip(), SECTION_TEXT - 25)}")],
     )
     return view.to_dict()
-
-
-def with_comment(view: dict, text: str) -> dict:
-    """A copy of a :func:`comment_modal` view whose input already holds ``text``.
-
-    Used after a failed submission, so what the person wrote is still there for "Try again".
-    """
-    # TODO: replace with an ``initial_comment`` parameter of ``comment_modal``.
-    filled = copy.deepcopy(view)
-    if not text.strip():
-        return filled
-    for block in filled.get("blocks", []):
-        if block.get("block_id") == ids.COMMENT and isinstance(block.get("element"), dict):
-            block["element"]["initial_value"] = truncate(text, COMMENT_MAX)
-    return filled

@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.limits import SECTION_TEXT
-from bot.blocks.text import mrkdwn
+from bot.blocks.text import mrkdwn, truncate
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,12 @@ def comment_modal(
     channel_id: str | None = None,
     thread_ts: str | None = None,
     notice: str | None = None,
+    initial_comment: str | None = None,
 ) -> dict:
-    """A modal with one multiline input for a comment on ticket ``ticket_id``."""
+    """A modal with one multiline input for a comment on ticket ``ticket_id``.
+
+    ``initial_comment`` refills the input after a failed submission, so nothing typed is lost.
+    """
     metadata = json.dumps(
         {"ticket_id": ticket_id, "channel": channel_id, "thread_ts": thread_ts}, separators=(",", ":")
     )
@@ -60,6 +64,10 @@ def comment_modal(
         multiline=True,
         max_length=COMMENT_MAX,
         placeholder="Your reply to DoiT support",
+        # Slack rejects an empty initial_value: leave the key out instead.
+        initial_value=truncate(initial_comment, COMMENT_MAX)
+        if initial_comment and initial_comment.strip()
+        else None,
     )
     blocks.append(InputBlock(block_id=ids.COMMENT, label="Comment", element=element))
     view = View(

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import ids
-from bot.blocks.card_actions import action_reply, comment_echo, notice_modal, with_comment
+from bot.blocks.card_actions import action_reply, comment_echo, notice_modal
 from bot.blocks.comment_modal import (
     COMMENT_MAX,
     CommentTarget,
@@ -173,8 +173,9 @@ def submit_comment(ack: Ack, body: dict, client: WebClient, services: Services) 
             channel_id=target.channel,
             thread_ts=target.thread_ts,
             notice=_comment_failure(exc, target.ticket_id),
+            initial_comment=text,
         )
-        _update_view(client, view["id"], with_comment(retry, text))
+        _update_view(client, view["id"], retry)
         return
     logger.info("Added a comment from %s to ticket %s", user_id, target.ticket_id)
     echoed = _echo(client, target, user_id, text)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.blocks import ids
-from bot.blocks.card_actions import action_reply, comment_echo, notice_modal, with_comment
+from bot.blocks.card_actions import action_reply, comment_echo, notice_modal
 from bot.blocks.comment_modal import comment_modal
 from bot.blocks.limits import message_problems, view_problems
 
@@ -52,20 +52,16 @@ def test_notice_modal_has_one_sentence_and_a_close_button() -> None:
     assert view_problems(view) == []
 
 
-def test_with_comment_when_given_text_fills_the_comment_input_only() -> None:
-    view = comment_modal(7, "Subject", notice="DoiT is down.")
+def test_comment_modal_with_initial_comment_fills_the_comment_input_only() -> None:
+    view = comment_modal(7, "Subject", notice="DoiT is down.", initial_comment="My words")
 
-    filled = with_comment(view, "My words")
-
-    comment = next(block for block in filled["blocks"] if block.get("block_id") == ids.COMMENT)
+    comment = next(block for block in view["blocks"] if block.get("block_id") == ids.COMMENT)
     assert comment["element"]["initial_value"] == "My words"
-    assert (
-        "initial_value" not in next(b for b in view["blocks"] if b.get("block_id") == ids.COMMENT)["element"]
-    )
-    assert view_problems(filled) == []
+    assert view_problems(view) == []
 
 
-def test_with_comment_when_text_is_blank_leaves_the_input_empty() -> None:
-    view = comment_modal(7, "Subject")
+def test_comment_modal_with_blank_initial_comment_leaves_the_key_out() -> None:
+    view = comment_modal(7, "Subject", initial_comment="  ")
 
-    assert with_comment(view, "  ") == view
+    comment = next(block for block in view["blocks"] if block.get("block_id") == ids.COMMENT)
+    assert "initial_value" not in comment["element"]
