@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,10 @@ def token_kind(token: str | None) -> str | None:
 
 class FakeSlack:
     """A thread-safe fake of Slack's Web API and response URLs on a loopback HTTP server."""
+
+    call_observers: ClassVar[list[Callable[[Call], None]]] = []
+    """Called with every call any instance records, under that instance's lock: keep them quick.
+    The test suite's secret guard scans what the bot sent to Slack through this."""
 
     def __init__(
         self,
@@ -473,6 +477,8 @@ class FakeSlack:
 
     def _record(self, call: Call) -> None:
         self._calls.append(call)
+        for observer in FakeSlack.call_observers:
+            observer(call)
         self._arrived.notify_all()
 
     def _injected_reply(self, method: str, args: dict[str, Any]) -> _Reply | None:
