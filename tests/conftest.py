@@ -64,3 +64,6 @@ def store(database_url: str) -> Iterator[Store]:
     connected = Store.connect(database_url)
     yield connected
     connected.close()
+
+
+pytest_plugins = ["tests.reliability.secret_guard"]
