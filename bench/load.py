@@ -32,6 +32,8 @@ from bench.servers import SIGNING_SECRET, TimedSlack
 logger = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 256
+SLACK_ACK_LIMIT = 3.0
+"""Seconds Slack waits for an ack before it tells the user the app did not respond."""
 
 
 def command_body(text: str, response_url: str, *, user_id: str = "U0DANA", sequence: int = 0) -> str:
@@ -166,6 +168,7 @@ class LevelResult:
             "ack_p50_ms": _ms(percentile(acks, 50)),
             "ack_p99_ms": _ms(percentile(acks, 99)),
             "ack_max_ms": _ms(max(acks, default=0.0)),
+            "acks_over_3s": sum(1 for ack in acks if ack > SLACK_ACK_LIMIT),
             "acks_per_second": round(len(acks) / self.ack_wall_seconds, 1) if self.ack_wall_seconds else None,
             "reply_p50_ms": _ms(percentile(replies, 50)) if replies else None,
             "reply_p99_ms": _ms(percentile(replies, 99)) if replies else None,

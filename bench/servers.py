@@ -29,12 +29,20 @@ BOT_TOKEN = "xoxb-bench-bot-token-0123456789"
 START_TIMEOUT = 30.0
 
 # `doit-slack run` binds every interface; the benchmark must stay on loopback, so the launcher
-# runs the same CLI with the server's host pinned to 127.0.0.1.
-# TODO: drop this once `doit-slack run` reads a HOST setting.
+# runs the same CLI with the server's host pinned to 127.0.0.1. With BENCH_WHAT_IF set it also
+# applies the sizes proposed to the lead (see WHAT_IF), to measure them before anyone edits bot/.
+# TODO: drop the host pin once `doit-slack run` reads a HOST setting.
 _LOOPBACK_LAUNCHER = """
-import functools, sys
+import functools, os, sys
 import bot.runner, bot.server
 bot.runner.serve_http = functools.partial(bot.server.serve_http, host="127.0.0.1")
+if os.environ.get("BENCH_WHAT_IF"):
+    import httpx, bot.app, bot.slack.listing
+    bot.app.LISTENER_THREADS = int(os.environ["BENCH_LISTENER_THREADS"])
+    limits = httpx.Limits
+    connections = int(os.environ["BENCH_DOIT_CONNECTIONS"])
+    httpx.Limits = lambda **kw: limits(**{**kw, "max_connections": connections})
+    bot.slack.listing.INTERACTIVE_BUDGET = float(os.environ["BENCH_LIST_BUDGET"])
 from bot.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -139,7 +147,13 @@ def slack_env(slack: FakeSlack, port: int) -> dict[str, str]:
     }
 
 
-def start_bot(slack: FakeSlack, doit_url: str, api_key: str, workdir: Path) -> Served:
+WHAT_IF = {"BENCH_LISTENER_THREADS": "250", "BENCH_DOIT_CONNECTIONS": "100", "BENCH_LIST_BUDGET": "5.0"}
+"""Bolt's listener pool, the DoiT client's connection pool and `/doit list`'s DoiT budget, resized."""
+
+
+def start_bot(
+    slack: FakeSlack, doit_url: str, api_key: str, workdir: Path, *, what_if: bool = False
+) -> Served:
     """`doit-slack run --no-watcher` against the fake Slack and the sandbox, on a free port."""
     port = free_port()
     env = {
@@ -148,9 +162,10 @@ def start_bot(slack: FakeSlack, doit_url: str, api_key: str, workdir: Path) -> S
         "DOIT_API_BASE_URL": doit_url,
         "DATABASE_URL": f"sqlite:///{workdir / 'bot.sqlite3'}",
         "LOG_LEVEL": "INFO",
+        **({"BENCH_WHAT_IF": "1", **WHAT_IF} if what_if else {}),
     }
     argv = [sys.executable, "-c", _LOOPBACK_LAUNCHER, "run", "--no-watcher"]
-    return _start("bot", argv, env, port, workdir)
+    return _start("bot-what-if" if what_if else "bot", argv, env, port, workdir)
 
 
 def start_bare(slack: FakeSlack, workdir: Path) -> Served:
