@@ -55,7 +55,7 @@ submissions = Table(
     metadata,
     Column("key", String(200), primary_key=True),
     Column("user_id", String(64), nullable=False),
-    Column("state", String(16), nullable=False),  # filing | filed | failed
+    Column("state", String(16), nullable=False),  # filing | filed | failed | uncertain
     Column("ticket_id", BigInteger),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -288,9 +288,13 @@ class Store:
                 )
                 return None
 
-    def finish_submission(self, key: str, *, ticket_id: int | None) -> None:
-        """Mark a claimed submission filed (with its ticket) or failed (``ticket_id`` None)."""
-        state = "filed" if ticket_id is not None else "failed"
+    def finish_submission(self, key: str, *, ticket_id: int | None, uncertain: bool = False) -> None:
+        """Mark a claimed submission filed (with its ticket), failed, or uncertain.
+
+        ``uncertain``: the create reached DoiT but no answer came back, so a ticket may exist. Such
+        a claim is never reclaimed, so the same submission delivered again cannot file a second one.
+        """
+        state = "filed" if ticket_id is not None else ("uncertain" if uncertain else "failed")
         with self.engine.begin() as conn:
             conn.execute(
                 submissions.update()

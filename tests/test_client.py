@@ -34,6 +34,7 @@ from bot.support.errors import (
     SupportUnavailable,
     SupportUnreachable,
     TicketNotFound,
+    UnreadableAnswer,
 )
 from bot.support.models import Comment, KeyOwner, NewTicket, Platform, Product, Ticket
 from bot.support.sandbox import PLATFORMS, PRODUCTS, Sandbox
@@ -628,18 +629,18 @@ def test_error_body_when_nested_error_object_then_its_message_and_code(
     assert str(error) == "pageToken expired (request id req-42)"
 
 
-def test_success_body_when_not_json_then_support_error(scripted: Callable[..., Scripted]) -> None:
+def test_success_body_when_not_json_then_unreadable_answer(scripted: Callable[..., Scripted]) -> None:
     server = scripted(lambda path: (200, {"Content-Type": "text/plain"}, b"hello"))
     with make_client(server.base_url) as support:
-        error = expect(SupportError, support.validate_key)
+        error = expect(UnreadableAnswer, support.validate_key)
 
     assert error.message == "DoiT answered 200 with something that is not JSON"
 
 
-def test_success_body_when_wrong_shape_then_support_error(scripted: Callable[..., Scripted]) -> None:
+def test_success_body_when_wrong_shape_then_unreadable_answer(scripted: Callable[..., Scripted]) -> None:
     server = scripted(lambda path: json_answer({"tickets": [{"subject": "no id"}]}))
     with make_client(server.base_url) as support:
-        error = expect(SupportError, support.list_tickets)
+        error = expect(UnreadableAnswer, support.list_tickets)
 
     assert error.message == "DoiT sent a TicketPage this client cannot read (1 problems)"
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -36,7 +37,7 @@ from bot.services import Services
 from bot.slack import sentences
 from bot.slack.cards import post_card
 from bot.slack.requests import CommandRequest
-from bot.support.errors import SupportError, SupportHTTPError, SupportUnreachable
+from bot.support.errors import SupportError, SupportUnreachable, UnreadableAnswer
 from bot.support.models import NewTicket, Platform, Ticket
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,14 @@ def register(app: App, services: Services) -> None:
         ack()
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    ticket: Ticket | None
+    problem: str = ""
+    uncertain: bool = False
+    """The create may have reached DoiT: the same submission must never be filed again."""
+
+
 def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -> None:
     """Validate, claim, ack with "filing", create, then show the result in the same modal."""
     view = body["view"]
@@ -138,12 +147,12 @@ def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -
         ack(response_action="errors", errors=errors)
         return
 
-    key = _submission_key(view["id"], draft)
+    key = _submission_key(view["id"], view.get("hash") or "", draft)
     earlier = services.store.claim_submission(key, user_id)
     if earlier is not None:
         # A double click or a redelivery: this submission is already being (or was) filed.
         logger.info("Submission %s delivered again (state %s); not filing twice", key, earlier["state"])
-        ack(response_action="update", view=filing_modal(draft))
+        ack(response_action="update", view=_view_after(earlier, draft, services, view))
         return
     recent = services.store.recent_submissions(user_id, window=settings.doit_create_window)
     if recent > settings.doit_create_limit:
@@ -156,48 +165,70 @@ def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -
     ack(response_action="update", view=filing_modal(draft))
 
     try:
-        ticket, problem = _create(services, draft, ask_requester=ask_requester)
+        outcome = _create(services, draft, ask_requester=ask_requester)
     except Exception:
-        # Release the claim, or "Try again" would be taken for a duplicate forever.
-        services.store.finish_submission(key, ticket_id=None)
-        raise
-    services.store.finish_submission(key, ticket_id=ticket.id if ticket else None)
-    metadata = _read_metadata(view.get("private_metadata"))
-    if ticket is None:
-        platforms = services.catalog.platforms()
-        retry = create_modal(
-            draft,
-            platforms=platforms,
-            ask_requester=ask_requester,
-            notice=problem,
-            private_metadata=view.get("private_metadata") or "",
-        )
-        _update_view(client, view["id"], retry)
+        # Whatever broke, the person must not be left looking at "Filing…", and since the
+        # request may have reached DoiT, this submission must not be filed again.
+        reference = uuid.uuid4().hex[:8]
+        logger.exception("Filing a ticket failed (reference %s)", reference)
+        outcome = _Outcome(None, sentences.for_unexpected_create(reference), uncertain=True)
+    ticket_id = outcome.ticket.id if outcome.ticket else None
+    services.store.finish_submission(key, ticket_id=ticket_id, uncertain=outcome.uncertain)
+    if outcome.ticket is None:
+        _update_view(client, view["id"], _retry_form(services, draft, view, outcome.problem))
         return
+    _post_and_show(client, services, outcome.ticket, draft=draft, view=view, user_id=user_id)
 
-    channel = draft.notify_channel or metadata.get("origin_channel") or settings.doit_notify_channel
+
+def _view_after(earlier: Mapping[str, Any], draft: TicketDraft, services: Services, view: dict) -> dict:
+    """What a repeated delivery of a submission shows, by how the first one went."""
+    if earlier["state"] == "filed" and earlier["ticket_id"] is not None:
+        ticket = Ticket(id=int(earlier["ticket_id"]), subject=draft.subject, status="new")
+        return filed_modal(
+            ticket, channel_id=None, note="This form was already sent, and the ticket is filed."
+        )
+    if earlier["state"] == "uncertain":
+        return _retry_form(services, draft, view, sentences.for_uncertain_create())
+    return filing_modal(draft)
+
+
+def _retry_form(services: Services, draft: TicketDraft, view: dict, problem: str) -> dict:
+    return create_modal(
+        draft,
+        platforms=services.catalog.platforms(),
+        ask_requester=services.settings.doit_requester is RequesterMode.SLACK_USER,
+        notice=problem,
+        private_metadata=view.get("private_metadata") or "",
+    )
+
+
+def _post_and_show(
+    client: WebClient, services: Services, ticket: Ticket, *, draft: TicketDraft, view: dict, user_id: str
+) -> None:
+    """Post the new ticket's card, remember it for the watcher, and show the result in the modal."""
+    metadata = _read_metadata(view.get("private_metadata"))
+    channel = draft.notify_channel or metadata.get("origin_channel") or services.settings.doit_notify_channel
     # A ticket filed from a message goes into that message's thread, unless the user picked
     # another channel in the form.
     thread_ts = metadata.get("thread_ts") if channel == metadata.get("origin_channel") else None
     posted = post_card(client, services, ticket, channel_id=channel, user_id=user_id, thread_ts=thread_ts)
-    note = None
-    if posted is not None:
-        record_card(
-            services.store,
-            ticket.id,
-            posted.channel_id,
-            posted.message_ts,
-            ticket.status or "new",
-            filed_by=user_id,
-        )
-        note = posted.note
-    else:
+    if posted is None:
         note = f"I couldn't post its card anywhere; find it with `/doit show {ticket.id}`."
-    shown_channel = posted.channel_id if posted and not posted.private else None
-    _update_view(client, view["id"], filed_modal(ticket, channel_id=shown_channel, note=note))
+        _update_view(client, view["id"], filed_modal(ticket, channel_id=None, note=note))
+        return
+    record_card(
+        services.store,
+        ticket.id,
+        posted.channel_id,
+        posted.message_ts,
+        ticket.status or "new",
+        filed_by=user_id,
+    )
+    shown_channel = None if posted.private else posted.channel_id
+    _update_view(client, view["id"], filed_modal(ticket, channel_id=shown_channel, note=posted.note))
 
 
-def _create(services: Services, draft: TicketDraft, *, ask_requester: bool) -> tuple[Ticket | None, str]:
+def _create(services: Services, draft: TicketDraft, *, ask_requester: bool) -> _Outcome:
     new_ticket = NewTicket(
         subject=draft.subject.strip(),
         body=draft.description.strip(),
@@ -210,17 +241,18 @@ def _create(services: Services, draft: TicketDraft, *, ask_requester: bool) -> t
         ticket = services.support.create_ticket(new_ticket, budget=CREATE_BUDGET)
     except SupportUnreachable as exc:
         logger.warning("Creating a ticket failed: %s", exc)
-        if "may or may not" in exc.message:
-            return None, sentences.for_uncertain_create()
-        return None, _keep_text(sentences.for_support_error(exc))
-    except SupportHTTPError as exc:
-        logger.warning("DoiT refused a new ticket (%s): %s", exc.status_code, exc)
-        return None, _keep_text(sentences.for_support_error(exc))
+        if exc.maybe_applied:
+            return _Outcome(None, sentences.for_uncertain_create(), uncertain=True)
+        return _Outcome(None, _keep_text(sentences.for_support_error(exc)))
+    except UnreadableAnswer as exc:
+        # DoiT said yes but sent something unreadable: the ticket most likely exists.
+        logger.warning("DoiT accepted a new ticket but its answer is unreadable: %s", exc)
+        return _Outcome(None, sentences.for_uncertain_create(), uncertain=True)
     except SupportError as exc:
-        logger.warning("Creating a ticket failed: %s", exc)
-        return None, _keep_text(sentences.for_support_error(exc))
+        logger.warning("DoiT refused a new ticket: %s", exc)
+        return _Outcome(None, _keep_text(sentences.for_support_error(exc)))
     logger.info("Filed DoiT ticket %s", ticket.id)
-    return ticket, ""
+    return _Outcome(ticket)
 
 
 def _keep_text(sentence: str) -> str:
@@ -246,9 +278,13 @@ def _chosen_platform(view: dict) -> str | None:
     return option.get("value")
 
 
-def _submission_key(view_id: str, draft: TicketDraft) -> str:
-    """Same view and same values: the same submission, however many times Slack sends it."""
-    digest = hashlib.sha256(draft.to_json().encode()).hexdigest()[:32]
+def _submission_key(view_id: str, view_hash: str, draft: TicketDraft) -> str:
+    """Same view, same version of it and same values: the same submission, however often sent.
+
+    Slack changes a view's hash on every update, so pressing "Try again" on the form shown after
+    a failure is a new submission, while a double click or a redelivery is not.
+    """
+    digest = hashlib.sha256(f"{view_hash}\n{draft.to_json()}".encode()).hexdigest()[:32]
     return f"{view_id}:{digest}"
 
 

@@ -50,6 +50,13 @@ def for_uncertain_create() -> str:
     )
 
 
+def for_unexpected_create(reference: str) -> str:
+    return (
+        f"Something went wrong on my side (reference `{reference}`), so I can't tell whether the ticket "
+        "was filed. Check `/doit list mine` in a minute before trying again; your text is still here."
+    )
+
+
 def for_unexpected(reference: str) -> str:
     return f"Something went wrong on my side and it has been logged (reference `{reference}`). Try again."
 

@@ -29,6 +29,7 @@ from bot.support.errors import (
     SupportError,
     SupportHTTPError,
     SupportUnreachable,
+    UnreadableAnswer,
     error_class_for,
 )
 from bot.support.models import (
@@ -274,7 +275,8 @@ class SupportClient:
                 cause = exc
                 if not idempotent and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                     raise SupportUnreachable(
-                        f"DoiT did not answer {method} {path} in time; it may or may not have been applied"
+                        f"DoiT did not answer {method} {path} in time; it may or may not have been applied",
+                        maybe_applied=True,
                     ) from exc
             except httpx.TransportError as exc:
                 error = SupportUnreachable(f"The connection to DoiT failed during {method} {path}")
@@ -282,7 +284,8 @@ class SupportClient:
                 if not idempotent:
                     raise SupportUnreachable(
                         f"The connection to DoiT failed during {method} {path}; "
-                        "it may or may not have been applied"
+                        "it may or may not have been applied",
+                        maybe_applied=True,
                     ) from exc
             else:
                 elapsed_ms = (time.monotonic() - started) * 1000
@@ -330,13 +333,13 @@ def _parse(model: type[_Model], data: Any) -> _Model:
     except ValidationError as exc:
         problems = exc.error_count()
         message = f"DoiT sent a {model.__name__} this client cannot read ({problems} problems)"
-        raise SupportError(message) from exc
+        raise UnreadableAnswer(message) from exc
 
 
 def _items(data: Any, key: str) -> list[Any]:
     if isinstance(data, dict) and isinstance(data.get(key), list):
         return data[key]
-    raise SupportError(f"DoiT's answer has no {key!r} list")
+    raise UnreadableAnswer(f"DoiT's answer has no {key!r} list")
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -345,7 +348,9 @@ def _json_or_none(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise SupportError(f"DoiT answered {response.status_code} with something that is not JSON") from exc
+        raise UnreadableAnswer(
+            f"DoiT answered {response.status_code} with something that is not JSON"
+        ) from exc
 
 
 def _error_from(response: httpx.Response, scrub: Callable[[str], str]) -> SupportHTTPError:

@@ -2,6 +2,7 @@
 
     SupportError
     ├── SupportUnreachable      connection refused, DNS failure or timeout: nothing came back
+    ├── UnreadableAnswer        DoiT answered with success, but not with what the call expects
     └── SupportHTTPError        DoiT answered with an error status
         ├── BadApiKey           401: the key is wrong, revoked or missing
         ├── PermissionDenied    403: the key may not do this, or the tenant is wrong
@@ -31,7 +32,18 @@ class SupportError(Exception):
 
 
 class SupportUnreachable(SupportError):
-    """DoiT could not be reached at all, or did not answer in time."""
+    """DoiT could not be reached at all, or did not answer in time.
+
+    ``maybe_applied`` is True when a write was sent but no answer came back: DoiT may have done it.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None, maybe_applied: bool = False) -> None:
+        super().__init__(message, request_id=request_id)
+        self.maybe_applied = maybe_applied
+
+
+class UnreadableAnswer(SupportError):
+    """A success status with a body this client cannot read. For a create, the ticket may exist."""
 
 
 class SupportHTTPError(SupportError):

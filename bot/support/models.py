@@ -34,13 +34,28 @@ ACTIVE_STATUSES: frozenset[str] = frozenset({"new", "open", "pending", "hold"})
 CLOSED_STATUSES: frozenset[str] = frozenset({"solved", "closed"})
 
 
+_LATEST_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last moment datetime can hold
+
+
 def _from_epoch_ms(value: Any) -> Any:
-    """The API sends times as milliseconds since the epoch, sometimes as strings."""
+    """The API sends times as milliseconds since the epoch, sometimes as strings.
+
+    A time outside what a datetime can hold becomes None (unknown) rather than failing the whole
+    ticket: one odd field must not hide a list, nor make a filed ticket look unfiled.
+    """
     if value is None or value == "" or isinstance(value, datetime):
         return value or None
-    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and not (value.strip().lstrip("-").isdigit() and value.strip().isascii()):
         return value  # let pydantic parse ISO text
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        milliseconds = int(value)
+    except (ValueError, OverflowError):
+        return None
+    if not 0 <= milliseconds <= _LATEST_MS:
+        return None
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 def to_epoch_ms(moment: datetime) -> int:
