@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -282,7 +283,17 @@ def _selected(element: dict) -> tuple[str | None, str | None]:
         return None, None
     text = option.get("text")
     label = text.get("text") if isinstance(text, dict) else None
-    return option.get("value") or None, label or None
+    return _text_or_none(option.get("value")), _text_or_none(label)
+
+
+def _text_or_none(value: Any) -> str | None:
+    # State comes from the network: anything but a non-empty string counts as nothing chosen.
+    return value if isinstance(value, str) and value else None
+
+
+def _typed(element: dict, key: str = "value") -> str:
+    value = element.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def draft_from_state(values: Mapping[str, Any], *, fallback: TicketDraft | None = None) -> TicketDraft:
@@ -291,9 +302,9 @@ def draft_from_state(values: Mapping[str, Any], *, fallback: TicketDraft | None 
     values = values if isinstance(values, Mapping) else {}
     changes: dict[str, Any] = {}
     if (element := _state_element(values, ids.SUBJECT, ids.SUBJECT_INPUT)) is not None:
-        changes["subject"] = element.get("value") or ""
+        changes["subject"] = _typed(element)
     if (element := _state_element(values, ids.DESCRIPTION, ids.DESCRIPTION_INPUT)) is not None:
-        changes["description"] = element.get("value") or ""
+        changes["description"] = _typed(element)
     if (element := _state_element(values, ids.SEVERITY, ids.SEVERITY_INPUT)) is not None:
         changes["severity"] = _selected(element)[0] or ""
     if (element := _state_element(values, ids.PLATFORM, ids.PLATFORM_INPUT)) is not None:
@@ -301,9 +312,9 @@ def draft_from_state(values: Mapping[str, Any], *, fallback: TicketDraft | None 
     if (element := _state_element(values, ids.PRODUCT, ids.PRODUCT_INPUT)) is not None:
         changes["product"], changes["product_label"] = _selected(element)
     if (element := _state_element(values, ids.REQUESTER, ids.REQUESTER_INPUT)) is not None:
-        changes["requester_email"] = (element.get("value") or "").strip() or None
+        changes["requester_email"] = _typed(element).strip() or None
     if (element := _state_element(values, ids.CHANNEL, ids.CHANNEL_INPUT)) is not None:
-        changes["notify_channel"] = element.get("selected_conversation") or None
+        changes["notify_channel"] = _typed(element, "selected_conversation") or None
     return TicketDraft(**{**asdict(draft), **changes})
 
 
@@ -312,12 +323,17 @@ def is_valid_email(address: str) -> bool:
     return len(address) <= EMAIL_MAX and _EMAIL.fullmatch(address) is not None
 
 
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` holds anything a person can see: not only spaces and invisible characters."""
+    return any(not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs")) for ch in text)
+
+
 def validate_draft(draft: TicketDraft, *, ask_requester: bool) -> dict[str, str]:
     """Errors to show under the inputs, keyed by block id; empty when the draft can be filed."""
     errors: dict[str, str] = {}
-    if not draft.subject.strip():
+    if not has_visible_text(draft.subject):
         errors[ids.SUBJECT] = "Write a subject: one line that says what is wrong."
-    if not draft.description.strip():
+    if not has_visible_text(draft.description):
         errors[ids.DESCRIPTION] = "Describe the problem: what happened and what you expected."
     if draft.severity not in SEVERITIES:
         errors[ids.SEVERITY] = "Pick a severity."

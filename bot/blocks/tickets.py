@@ -336,7 +336,7 @@ def ticket_list(
     description: str,
     page: int,
     shown_from: int,
-    next_value: str | None,
+    next_value: str | Callable[[int], str | None] | None,
     previous_value: str | None,
     platform_names: Mapping[str, str] | None = None,
     asked_by: str | None = None,
@@ -345,28 +345,30 @@ def ticket_list(
 
     ``next_value`` and ``previous_value`` are opaque (at most 2,000 characters); a button is left
     out when its value is None or empty. Subjects shrink, then tickets are left out (and the
-    context line says how many), until the blocks fit Slack's payload limit.
+    context line says how many), until the blocks fit Slack's payload limit. When ``next_value``
+    is a function it is called with how many tickets made it into the message, so Next can
+    continue right after the last one shown.
     """
     if not tickets:
         return empty_ticket_list(description)
-    navigation = [
-        button
-        for button in (
+
+    def navigation(count: int) -> list[ButtonElement]:
+        following = next_value(count) if callable(next_value) else next_value
+        buttons = (
             _list_button("Previous", ids.LIST_PREVIOUS, previous_value),
-            _list_button("Next", ids.LIST_NEXT, next_value),
+            _list_button("Next", ids.LIST_NEXT, following),
         )
-        if button is not None
-    ]
+        return [button for button in buttons if button is not None]
 
     def build(count: int, subject_limit: int) -> Message:
         return _build_list(
             tickets[:count],
-            len(tickets),
+            count if callable(next_value) else len(tickets),  # continued by Next: nothing is left out
             subject_limit,
             description=description,
             page=page,
             shown_from=shown_from,
-            navigation=navigation,
+            navigation=navigation(count),
             platform_names=platform_names,
             asked_by=asked_by,
         )
@@ -383,12 +385,16 @@ def empty_ticket_list(description: str, *, command: str = "/doit") -> Message:
     return Message(text=text, blocks=_dicts([SectionBlock(text=f":mag: {text}\n{hint}")]))
 
 
+_READ_MORE_URL_MAX = 1000
+
+
 def _description_text(ticket: Ticket, limit: int) -> str:
     body = html_to_text(ticket.description or "")
     if not body:
         return _DESCRIPTION_HEADING + "_No description._"
     url = safe_url(ticket.url)
-    read_more = f"\n<{url}|{_READ_MORE}>" if url else ""
+    # A link longer than this would crowd the description out; the Open in DoiT button has it.
+    read_more = f"\n<{url}|{_READ_MORE}>" if url and len(url) <= _READ_MORE_URL_MAX else ""
     room = min(limit, SECTION_TEXT - len(_DESCRIPTION_HEADING) - len(read_more))
     shown = mrkdwn(body, max(room, 1))
     was_cut = shown != escape(body)

@@ -36,7 +36,7 @@ from bot.services import Services
 from bot.slack import sentences
 from bot.support.client import INTERACTIVE_BUDGET
 from bot.support.errors import SupportError, SupportUnreachable
-from bot.support.models import CLOSED_STATUSES, Ticket
+from bot.support.models import CLOSED_STATUSES, Ticket, ticket_id_from
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +60,17 @@ class Click:
     @classmethod
     def from_body(cls, body: dict[str, Any], action: dict[str, Any]) -> Click | None:
         """The click, or None when the button carries no ticket number (an old or foreign card)."""
-        value = str(action.get("value") or "")
-        if not value.isdigit():
+        ticket_id = ticket_id_from(str(action.get("value") or ""))
+        user_id = (body.get("user") or {}).get("id")
+        if ticket_id is None or not user_id:
             return None
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         message_ts = container.get("message_ts") or message.get("ts")
         return cls(
-            ticket_id=int(value),
-            user_id=body["user"]["id"],
+            ticket_id=ticket_id,
+            user_id=user_id,
             channel_id=channel_id,
             message_ts=message_ts,
             thread_ts=message.get("thread_ts") or message_ts,

@@ -137,11 +137,19 @@ class _Outcome:
 
 def submit_create(ack: Ack, body: dict, client: WebClient, services: Services) -> None:
     """Validate, claim, ack with "filing", create, then show the result in the same modal."""
-    view = body["view"]
-    user_id = body["user"]["id"]
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    user_id = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+    if not user_id or not isinstance(view.get("id"), str):
+        # Not what Slack sends; answer rather than crash, and file nothing.
+        ack(
+            response_action="errors",
+            errors={ids.SUBJECT: "Slack sent this form incomplete. Submit it again."},
+        )
+        return
     settings = services.settings
     ask_requester = settings.doit_requester is RequesterMode.SLACK_USER
-    draft = draft_from_state(view["state"]["values"], fallback=None)
+    state = view.get("state") if isinstance(view.get("state"), dict) else {}
+    draft = draft_from_state(state.get("values") or {}, fallback=None)
     errors = validate_draft(draft, ask_requester=ask_requester)
     if errors:
         ack(response_action="errors", errors=errors)
@@ -260,7 +268,8 @@ def _keep_text(sentence: str) -> str:
 
 
 def _product_options(body: dict, services: Services) -> list[dict]:
-    platform = _chosen_platform(body.get("view") or {})
+    view = body.get("view")
+    platform = _chosen_platform(view) if isinstance(view, dict) else None
     if not platform:
         return []
     try:
@@ -268,14 +277,15 @@ def _product_options(body: dict, services: Services) -> list[dict]:
     except SupportError as exc:
         logger.warning("Listing products of %s failed: %s", platform, exc)
         return []
-    return product_options(products, body.get("value") or "")
+    typed = body.get("value")
+    return product_options(products, typed if isinstance(typed, str) else "")
 
 
 def _chosen_platform(view: dict) -> str | None:
-    values = (view.get("state") or {}).get("values") or {}
-    selected = (values.get(ids.PLATFORM) or {}).get(ids.PLATFORM_INPUT) or {}
-    option = selected.get("selected_option") or {}
-    return option.get("value")
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    platform = draft_from_state(values if isinstance(values, dict) else {}).platform
+    return platform
 
 
 def _submission_key(view_id: str, view_hash: str, draft: TicketDraft) -> str:

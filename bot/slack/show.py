@@ -14,6 +14,7 @@ from bot.slack import sentences
 from bot.slack.requests import CommandRequest
 from bot.support.client import INTERACTIVE_BUDGET
 from bot.support.errors import SupportError
+from bot.support.models import ticket_id_from
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 def parse_ticket_id(text: str) -> int | None:
     """`123`, `#123` or a pasted ticket link's last number; None when there is none."""
     word = text.strip().split("/")[-1].lstrip("#") if text.strip() else ""
-    return int(word) if word.isdigit() and 0 < len(word) <= 12 else None
+    return ticket_id_from(word)
 
 
 def show_command(req: CommandRequest) -> None:

@@ -10,6 +10,7 @@ we have never seen must be shown as it is rather than break a list.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +57,14 @@ def _from_epoch_ms(value: Any) -> Any:
     if not 0 <= milliseconds <= _LATEST_MS:
         return None
     return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+
+
+_TICKET_ID = re.compile(r"[0-9]{1,12}")
+
+
+def ticket_id_from(text: str) -> int | None:
+    """A ticket number written in ASCII digits ("12345"), else None (``"²".isdigit()`` is True)."""
+    return int(text) if _TICKET_ID.fullmatch(text) else None
 
 
 def to_epoch_ms(moment: datetime) -> int:

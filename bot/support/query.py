@@ -83,6 +83,8 @@ _EXAMPLE_VALUES = {
 }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 class QueryError(ValueError):
     """A query that cannot be understood.
 
@@ -153,7 +155,9 @@ class TicketQuery:
     @property
     def min_creation_ms(self) -> int | None:
         """``minCreationTime``: the first millisecond at or after ``since``."""
-        return None if self.since is None else _ceil_epoch_ms(self.since)
+        if self.since is None or self.since <= _EPOCH:
+            return None  # nothing was filed before 1970: no bound at all, never a negative one
+        return _ceil_epoch_ms(self.since)
 
     @property
     def max_creation_ms(self) -> int | None:
@@ -552,6 +556,8 @@ class _Parser:
 
     def result(self) -> TicketQuery:
         """The query, once every token is in."""
+        if self.before and self.before.moment <= _EPOCH:
+            raise QueryError(f"{_code(self.before.text)} is before 1970: DoiT has no tickets that old.")
         if self.since and self.before and self.since.moment >= self.before.moment:
             raise QueryError(
                 f"{_code(self.since.text)} is not earlier than {_code(self.before.text)}, "

@@ -94,17 +94,43 @@ def test_list_next_and_previous_walk_pages_without_overlap(driver: SlackDriver, 
 
 
 def test_list_with_local_terms_pages_within_one_api_page(driver: SlackDriver, sandbox: Sandbox) -> None:
-    _, url = driver.command("list platform:aws limit:3")
+    _, url = driver.command("list platform:aws")
     [first] = driver.responses(url)
-    aws = [t for t in sandbox.tickets() if t["platform"] == "amazon_web_services"]
+    aws = [t for t in sandbox.tickets()[:100] if t["platform"] == "amazon_web_services"]
+    assert len(aws) > 10
     assert [f"#{t['id']}" in json.dumps(s) for s, t in zip(ticket_sections(first), aws, strict=False)] == [
         True
-    ] * 3
+    ] * 10
     [call] = sandbox.requests_to("GET", "/support/v1/tickets")
     assert call.query["maxResults"] == ["100"]
     second_url = click(driver, first, ids.LIST_NEXT)
     [second] = driver.responses(second_url)
-    assert f"#{aws[3]['id']}" in json.dumps(ticket_sections(second)[0])
+    assert f"#{aws[10]['id']}" in json.dumps(ticket_sections(second)[0])
+    assert "Showing 11–" in second["blocks"][1]["elements"][0]["text"]
+    assert (
+        sandbox.requests_to("GET", "/support/v1/tickets")[1].query.get("pageToken") is None
+    )  # same API page
+
+
+def test_list_with_limit_shows_that_many_and_no_next(driver: SlackDriver) -> None:
+    _, url = driver.command("list closed limit:3")
+    [reply] = driver.responses(url)
+    assert len(ticket_sections(reply)) == 3
+    assert button(reply, ids.LIST_NEXT) is None
+
+
+def test_list_with_a_large_limit_continues_after_the_last_ticket_that_fit(
+    driver: SlackDriver, sandbox: Sandbox
+) -> None:
+    _, url = driver.command("list limit:60")
+    [first] = driver.responses(url)
+    shown_first = len(ticket_sections(first))
+    second_url = click(driver, first, ids.LIST_NEXT)
+    [second] = driver.responses(second_url)
+    expected_next = sandbox.tickets()[shown_first]
+    assert f"#{expected_next['id']}" in json.dumps(ticket_sections(second)[0])
+    assert f"Showing {shown_first + 1}–" in second["blocks"][1]["elements"][0]["text"]
+    assert shown_first + len(ticket_sections(second)) <= 60
 
 
 def test_list_public_page_click_answers_the_clicker_privately(driver: SlackDriver) -> None:
