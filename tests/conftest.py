@@ -17,6 +17,21 @@ POSTGRES_URL = os.environ.get(
     "DOIT_SLACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+"""The project's reference material, beside the checkout (DoiT's OpenAPI spec, Slack's schema)."""
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of ``../shared``; skips the calling module where a checkout has none beside it.
+
+    CI always has it, so there a missing file fails instead of skipping silently.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        reason = f"{path} is missing: these tests need the shared reference folder beside the checkout"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+    return path
 
 
 def _postgres_schema_url() -> Iterator[str]:

@@ -43,12 +43,12 @@ from bot.config import load_settings
 from bot.fakeslack import FakeSlack
 from bot.services import Services
 from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
-from tests.conftest import SHARED
+from tests.conftest import shared_file
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO / "manifest.yml"
-SCHEMA_PATH = SHARED / "reference" / "slack-manifest.schema.1.0.0.json"
+SCHEMA_PARTS = ("reference", "slack-manifest.schema.1.0.0.json")
 PACKAGE = Path(bot.__file__).resolve().parent
 
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
@@ -344,7 +344,7 @@ def probe_event(driver: SlackDriver, event_type: str) -> int:
 
 
 def test_manifest_when_validated_against_slack_schema_has_no_errors(manifest: dict[str, Any]) -> None:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(shared_file(*SCHEMA_PARTS).read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(schema)
 
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(manifest)]

@@ -11,7 +11,6 @@ import copy
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +19,9 @@ import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
+from tests.conftest import shared_file
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "doit-support-openapi.yml"
+SPEC_PATH = shared_file("reference", "doit-support-openapi.yml")
 NOW = 1_780_000_000.0
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 TLS = ssl.create_default_context()
