@@ -25,10 +25,21 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("worker", help="run only the notification watcher (the Procfile's worker)")
 
-    sandbox = commands.add_parser("sandbox", help="serve a local DoiT Support API for trying things out")
-    sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--tickets", type=int, default=300)
-    sandbox.add_argument("--advance-every", type=float, default=None, metavar="SECONDS")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve a local DoiT Support API for trying things out",
+        description="A local DoiT Support API on 127.0.0.1. Point the bot at it with "
+        "DOIT_API_BASE_URL=http://127.0.0.1:PORT and DOIT_API_KEY=sandbox-key.",
+    )
+    sandbox.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
+    sandbox.add_argument("--tickets", type=_count, default=300, help="tickets to seed (default 300)")
+    sandbox.add_argument(
+        "--advance-every",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="move some open tickets to their next status this often (default: never)",
+    )
 
     commands.add_parser("doctor", help="check the settings, the Slack token, the DoiT key and the database")
 
@@ -40,12 +51,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    number = _count(text)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port between 1 and 65535")
+    return number
+
+
+def _count(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 0 or more")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
     except SettingsError as exc:
         print(f"doit-slack: {exc}", file=sys.stderr)
+        if args.command == "run" and "SLACK_BOT_TOKEN is not set" in str(exc):
+            print(
+                "doit-slack: to see the bot work without Slack, run: doit-slack try --demo", file=sys.stderr
+            )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -56,7 +94,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.support.sandbox import serve
 
         configure_logging("INFO")
-        serve(port=args.port, tickets=args.tickets, advance_every=args.advance_every)
+        try:
+            serve(port=args.port, tickets=args.tickets, advance_every=args.advance_every)
+        except OSError as exc:
+            print(
+                f"doit-slack: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another --port."
+            )
+            return 2
         return 0
     if args.command == "try":
         from bot.tryout import run_try

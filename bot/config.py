@@ -8,6 +8,7 @@ never show up in a repr, a log line or a traceback.
 from __future__ import annotations
 
 import logging
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///doit-slack.sqlite3"
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 class SettingsError(Exception):
@@ -99,6 +102,21 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("doit_notify_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.fullmatch(value):
+            raise ValueError("must be a channel id such as C0123456789, not a name")
+        return value
+
+    @field_validator("doit_admins")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() and not _USER_ID.fullmatch(part.strip()):
+                raise ValueError("must be Slack user ids such as U012ABCDEF, not names")
+        return value
 
     @field_validator("slack_api_base_url", "doit_api_base_url")
     @classmethod

@@ -38,6 +38,11 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _DropTokenUnusedWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """Log to stderr at ``level`` with secrets redacted; safe to call more than once."""
     root = logging.getLogger()
@@ -51,5 +56,10 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler.addFilter(RedactSecrets(secrets))
     root.addHandler(handler)
     # Each outbound call is logged once by us; the libraries' per-request chatter is noise.
-    for noisy in ("httpx", "httpcore", "slack_sdk.web.base_client", "urllib3"):
+    for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # The SDK logs every failed Slack request at ERROR before raising; the bot reports what failed
+    # in its own words (with the fix), so these would only say the same thing twice, less clearly.
+    logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client we hand it wins; it does, by design.
+    logging.getLogger("bot.bolt").addFilter(_DropTokenUnusedWarning())

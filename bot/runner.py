@@ -54,6 +54,7 @@ def check_startup(settings: Settings) -> None:
 
 def run_bot(settings: Settings, *, sandbox: bool = False, watcher: bool = True) -> int:
     if sandbox:
+        settings.require("SLACK_BOT_TOKEN")  # before starting anything
         settings, _sandbox = with_sandbox(settings)
     check_startup(settings)
     if settings.socket_mode:

@@ -381,3 +381,12 @@ def test_require_when_api_key_unset_then_says_where_to_get_one(env: SetEnv) -> N
         "DOIT_API_KEY is not set: create an API key in the DoiT console (Profile > API) and set it "
         "(in the environment or .env)."
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DOIT_NOTIFY_CHANNEL", "#general"), ("DOIT_ADMINS", "bob,U012ABC")]
+)
+def test_ids_given_as_names_stop_start_up_naming_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, **{name.lower(): value})
+    assert str(caught.value).startswith(f"{name} is malformed")
