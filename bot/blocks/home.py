@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.limits import SECTION_TEXT
-from bot.blocks.text import NO_SUBJECT, channel_mention, fit_mrkdwn, link, mrkdwn, slack_date, truncate
+from bot.blocks.text import NO_SUBJECT, bold, channel_mention, fit_mrkdwn, link, mrkdwn, slack_date, truncate
 from bot.blocks.tickets import severity_with_emoji, status_with_emoji
 from bot.support.models import ACTIVE_STATUSES, Ticket
 
@@ -142,7 +142,7 @@ def _ticket_section(ticket: Ticket) -> SectionBlock:
     facts = [status_with_emoji(ticket.status), severity_with_emoji(ticket.severity)]
     moment = ticket.update_time or ticket.create_time
     facts.append(f"last update {slack_date(moment)}" if moment else "no update yet")
-    text = f"*{title}*  #{ticket.id}\n" + " · ".join(facts)
+    text = f"{bold(title, ticket.subject)}  #{ticket.id}\n" + " · ".join(facts)
     return SectionBlock(text=fit_mrkdwn(text, SECTION_TEXT))
 
 

@@ -197,3 +197,15 @@ def html_to_text(body: str) -> str:
         body = "".join(extractor.parts)
     lines = [line.strip() for line in body.replace("\r\n", "\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_FORMATTING = frozenset("*_~`")
+
+
+def bold(built: str, raw: str) -> str:
+    """``built`` (mrkdwn made from ``raw``) in bold, unless ``raw`` has formatting marks of its own.
+
+    Slack has no way to escape ``*``, ``_``, ``~`` or a backtick, and marks typed inside our bold
+    pair would end it early and scatter asterisks; such text is shown without the emphasis.
+    """
+    return built if _FORMATTING.intersection(raw) else f"*{built}*"

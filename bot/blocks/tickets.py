@@ -34,6 +34,7 @@ from bot.blocks.limits import (
 from bot.blocks.message import Message
 from bot.blocks.text import (
     NO_SUBJECT,
+    bold,
     escape,
     fit_mrkdwn,
     html_to_text,
@@ -146,7 +147,8 @@ def _requester(ticket: Ticket, requester_user_id: str | None) -> str:
 
 def _title(ticket: Ticket, subject_limit: int) -> str:
     """The subject in bold, linked to the ticket when its URL is safe."""
-    return f"*{link(ticket.url, truncate(_subject(ticket), subject_limit), SECTION_TEXT - 2)}*"
+    subject = truncate(_subject(ticket), subject_limit)
+    return bold(link(ticket.url, subject, SECTION_TEXT - 2), subject)
 
 
 def summary_text(ticket: Ticket) -> str:

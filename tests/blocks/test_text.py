@@ -4,6 +4,7 @@ import pytest
 
 from bot.blocks.text import (
     ELLIPSIS,
+    bold,
     channel_mention,
     escape,
     fit_mrkdwn,
@@ -195,3 +196,11 @@ def test_html_to_text_when_html_keeps_text_and_line_breaks():
 
 def test_html_to_text_when_entities_decode_to_raw_characters():
     assert html_to_text("<div>a &lt;!channel&gt; &amp; b</div>") == "a <!channel> & b"
+
+
+def test_bold_when_text_has_no_marks_wraps_it() -> None:
+    assert bold("Disk full", "Disk full") == "*Disk full*"
+
+
+def test_bold_when_text_has_its_own_marks_leaves_it_plain() -> None:
+    assert bold("Fix *this* now", "Fix *this* now") == "Fix *this* now"
