@@ -164,6 +164,8 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden_depth = 0
+        self._pre_depth = 0
+        self._links: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN_TAGS:
@@ -172,17 +174,30 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n• ")
         elif tag in _LINE_BREAKING_TAGS:
             self.parts.append("\n")
+        if tag == "pre":
+            self._pre_depth += 1
+        elif tag == "a":
+            self._links.append(dict(attrs).get("href"))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN_TAGS:
             self._hidden_depth = max(0, self._hidden_depth - 1)
         elif tag in _LINE_BREAKING_TAGS and tag != "br":
             self.parts.append("\n")
+        if tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
+        elif tag == "a" and self._links:
+            # Keep where a link went: the text is plain, so the address follows its label.
+            href = self._links.pop()
+            if href and safe_url(href) and href not in self.parts[-1:]:
+                self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden_depth:
-            # Line breaks in HTML source are spaces; only tags break lines.
-            self.parts.append(re.sub(r"\s+", " ", data.replace("\xa0", " ")))
+        if self._hidden_depth:
+            return
+        data = data.replace("\xa0", " ")
+        # Line breaks in HTML source are spaces, except inside <pre>, where they are the layout.
+        self.parts.append(data if self._pre_depth else re.sub(r"\s+", " ", data))
 
 
 def html_to_text(body: str) -> str:
