@@ -207,7 +207,10 @@ def test_bold_when_text_has_its_own_marks_leaves_it_plain() -> None:
 
 
 def test_html_to_text_keeps_link_addresses_and_preformatted_lines() -> None:
-    body = '<p>See <a href="https://example.com/d?a=1&amp;b=2">the dashboard</a></p><pre>ERROR one\nERROR two</pre>'
+    body = (
+        '<p>See <a href="https://example.com/d?a=1&amp;b=2">the dashboard</a></p>'
+        "<pre>ERROR one\nERROR two</pre>"
+    )
     assert html_to_text(body) == "See the dashboard (https://example.com/d?a=1&b=2)\n\nERROR one\nERROR two"
 
 
