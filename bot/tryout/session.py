@@ -191,6 +191,7 @@ class TrySession:
             values, problem = self._sample_values(view)
         if problem:
             return [_note(problem)]
+        typed = _typed_summary(values)
         payload = {
             "type": "view_submission",
             "trigger_id": new_trigger_id(),
@@ -198,7 +199,8 @@ class TrySession:
             "response_urls": [],
         }
         response = self.requests.interaction(payload)
-        return self._submission_replies(response) + self._collect(marker)
+        filled = [_note(f"Submitting the form as if you had typed: {typed}")] if typed else []
+        return filled + self._submission_replies(response) + self._collect(marker)
 
     def open_home(self) -> list[Reply]:
         """Open the bot's Home tab, as clicking the app's name in Slack does."""
@@ -516,11 +518,26 @@ def _sample_state(block_id: str, element: dict[str, Any], channel_id: str) -> di
     return None
 
 
+def _typed_summary(values: dict[str, Any]) -> str:
+    """The values a `submit` filled in, as a person would read them."""
+    shown = []
+    for block_id, elements in values.items():
+        for state in elements.values():
+            text = state.get("value") or (state.get("selected_option") or {}).get("text", {}).get("text")
+            text = text or state.get("selected_conversation")
+            if text:
+                shown.append(f"{block_id} “{text if len(text) <= 60 else text[:59] + '…'}”")
+    return ", ".join(shown)
+
+
 def _select_state(block_id: str, element: dict[str, Any]) -> dict[str, Any] | None:
     options = element.get("options") or []
     wanted = SAMPLE_VALUES.get(block_id)
-    chosen = next((option for option in options if wanted and option.get("value") == wanted), None)
-    chosen = chosen or element.get("initial_option") or (options[0] if options else None)
+    # What the form already shows wins; a sample only fills a select that holds nothing.
+    chosen = element.get("initial_option") or next(
+        (option for option in options if wanted and option.get("value") == wanted), None
+    )
+    chosen = chosen or (options[0] if options else None)
     if chosen is None:
         return None
     selected = {"text": chosen["text"], "value": chosen["value"]}
