@@ -117,6 +117,7 @@ def test_try_session_when_the_comment_form_is_submitted_adds_the_sample_comment_
 
     assert [reply.where for reply in opened] == ["A modal opens"]
     assert [reply.where for reply in replies] == [
+        "note",  # which values `submit` typed in
         "The form, as soon as you submit it",
         "The modal changes to",
     ]
@@ -143,7 +144,7 @@ def test_run_try_when_demo_runs_files_the_ticket_and_shows_the_card(
         "── The form, as soon as you submit it ──",
         "│ ⏳ Filing your ticket…",
         "── Posted in #support ──",
-        "│   Severity: ⚠️ High (P2)",
+        "│   Severity: 🟡 Normal (P3)",  # the form's own default: submit only fills empty inputs
         "── The modal changes to ──",
         "│ ┌ Ticket filed",
         "│ I posted the ticket card in #support.",
