@@ -37,6 +37,7 @@ def bot_environment(slack: FakeSlack, sandbox: Sandbox, workdir: Path, **setting
         "DOIT_API_BASE_URL": sandbox.base_url,
         "DATABASE_URL": f"sqlite:///{workdir / 'bot.sqlite3'}",
         "LOG_LEVEL": "INFO",
+        "HOST": "127.0.0.1",  # tests never listen beyond loopback
         **settings,
     }
 

@@ -1418,3 +1418,13 @@ def _served_url(caplog: pytest.LogCaptureFixture) -> str:
         if match:
             return match.group(1)
     return ""
+
+
+def test_stop_ends_kept_alive_connections_too() -> None:
+    sandbox = Sandbox(tickets=3)
+    url = sandbox.start()
+    with httpx.Client(headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as client:
+        assert client.get(f"{url}/auth/v1/validate").status_code == 200
+        sandbox.stop()
+        with pytest.raises(httpx.TransportError):
+            client.get(f"{url}/auth/v1/validate")

@@ -32,7 +32,8 @@ _SLACK_ID = re.compile(r"[A-Z0-9]{2,40}")
 
 def slack_length(text: str) -> int:
     """Length of ``text`` as counted against Slack's limits (astral characters count twice)."""
-    return len(text) + sum(1 for character in text if ord(character) > 0xFFFF)
+    # UTF-16 code units: what "astral characters count twice" means, computed in C, not per character.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _char_length(character: str) -> int:

@@ -37,6 +37,7 @@ from bot.services import Services
 from bot.slack import sentences
 from bot.slack.cards import post_card
 from bot.slack.requests import CommandRequest
+from bot.support.client import INTERACTIVE_BUDGET
 from bot.support.errors import SupportError, SupportUnreachable, UnreadableAnswer
 from bot.support.models import NewTicket, Platform, Ticket
 
@@ -246,7 +247,9 @@ def _create(services: Services, draft: TicketDraft, *, ask_requester: bool) -> _
         requester=draft.requester_email if ask_requester else None,
     )
     try:
-        ticket = services.support.create_ticket(new_ticket, budget=CREATE_BUDGET)
+        ticket = services.support.create_ticket(
+            new_ticket, budget=CREATE_BUDGET, retry_window=INTERACTIVE_BUDGET
+        )
     except SupportUnreachable as exc:
         logger.warning("Creating a ticket failed: %s", exc)
         if exc.maybe_applied:

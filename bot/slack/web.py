@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.config import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def make_web_client(settings: Settings, *, rate_limit_retries: int = 3) -> WebClient:
@@ -28,3 +34,34 @@ def make_web_client(settings: Settings, *, rate_limit_retries: int = 3) -> WebCl
         ],
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+class RetryingRespond:
+    """Bolt's ``respond()``, but through a WebhookClient that waits out 429s and retries drops.
+
+    Bolt builds a bare WebhookClient for each ``respond()``, so a 429 from a response_url would
+    lose the reply without a word. Same call shape as Bolt's for what the bot uses.
+    """
+
+    def __init__(self, response_url: str | None, *, rate_limit_retries: int = 3) -> None:
+        self.response_url = response_url
+        self._retry_handlers = [
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        ]
+
+    def __call__(
+        self, text: str = "", blocks: list[dict] | None = None, **options: Any
+    ) -> WebhookResponse | None:
+        if not self.response_url:
+            logger.warning("No response_url to answer on; the reply is dropped")
+            return None
+        message = {"text": text, **({"blocks": blocks} if blocks is not None else {})}
+        message.update({key: value for key, value in options.items() if value is not None})
+        client = WebhookClient(url=self.response_url, timeout=10, retry_handlers=self._retry_handlers)
+        response = client.send_dict(message)
+        if response.status_code != 200:
+            logger.warning(
+                "Slack refused a reply on the response_url: %s %s", response.status_code, response.body
+            )
+        return response

@@ -107,7 +107,9 @@ class SupportClient:
             headers=headers,
             timeout=self._timeout,
             transport=transport,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            # As many connections as listeners may call at once: a request queued for a free
+            # connection would spend the caller's time budget waiting and then time out late.
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
 
     def __repr__(self) -> str:
@@ -194,10 +196,22 @@ class SupportClient:
             seen_tokens.add(token)
         logger.warning("Stopped listing DoiT tickets after %d pages (the cap)", max_pages)
 
-    def create_ticket(self, ticket: NewTicket, *, budget: float | None = None) -> Ticket:
-        """File a ticket. Never repeated once the request may have reached DoiT."""
+    def create_ticket(
+        self, ticket: NewTicket, *, budget: float | None = None, retry_window: float | None = None
+    ) -> Ticket:
+        """File a ticket. Never repeated once the request may have reached DoiT.
+
+        ``budget`` bounds the whole call (DoiT may take a while to file); ``retry_window`` bounds
+        only the time spent retrying connections that could not be opened, so a person hears
+        that DoiT is down soon even when a slow create is allowed.
+        """
         data = self._request(
-            "POST", "/support/v1/tickets", json=ticket.to_api(), budget=budget, idempotent=False
+            "POST",
+            "/support/v1/tickets",
+            json=ticket.to_api(),
+            budget=budget,
+            idempotent=False,
+            retry_window=retry_window,
         )
         return _parse(Ticket, data)
 
@@ -256,10 +270,12 @@ class SupportClient:
         json: Any = None,
         budget: float | None = None,
         idempotent: bool | None = None,
+        retry_window: float | None = None,
     ) -> Any:
         if idempotent is None:
             idempotent = method == "GET"
         deadline = time.monotonic() + (self.retry.budget if budget is None else budget)
+        retry_deadline = deadline if retry_window is None else min(deadline, time.monotonic() + retry_window)
         attempt = 0
         while True:
             started = time.monotonic()
@@ -307,7 +323,7 @@ class SupportClient:
                     raise error
             delay = self._retry_delay(error, attempt)
             attempt += 1
-            if attempt >= self.retry.attempts or time.monotonic() + delay >= deadline:
+            if attempt >= self.retry.attempts or time.monotonic() + delay >= retry_deadline:
                 logger.warning("DoiT %s %s failed after %d attempt(s): %s", method, path, attempt, error)
                 raise error from cause
             logger.info("Retrying DoiT %s %s in %.2f s after: %s", method, path, delay, error)

@@ -85,6 +85,7 @@ _EXAMPLE_VALUES = {
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+
 class QueryError(ValueError):
     """A query that cannot be understood.
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -975,6 +976,7 @@ class Sandbox:
         self._stopping.set()
         server.shutdown()
         server.server_close()
+        server.close_open_connections()
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
@@ -1481,6 +1483,29 @@ def _customer_status_update(body: Mapping[str, Any]) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     sandbox: Sandbox
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        """End kept-alive connections too: a stopped sandbox must look down to every client."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up during an injected latency is expected, not an error.

@@ -181,11 +181,6 @@ def test_create_when_doit_is_down_keeps_every_typed_value_within_3_s_then_files_
     assert filed["callback_id"] == ids.FILED_CALLBACK
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create retries a refused connection 4 times within its 10 s budget: with the "
-    "longest jitter the form comes back after 3.5 s (see the report to the lead)",
-)
 def test_create_when_doit_refuses_connections_answers_within_3_s_at_the_longest_backoff(
     driver: SlackDriver, slack: FakeSlack, outage: Outage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,11 +193,6 @@ def test_create_when_doit_refuses_connections_answers_within_3_s_at_the_longest_
     assert seconds < SENTENCE_WITHIN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the DoiT client's pool holds 20 connections: users 21+ wait for one, then a full "
-    "read timeout, so their sentence comes after about 4 s (see the report to the lead)",
-)
 def test_list_by_30_users_while_doit_hangs_answers_everyone_within_3_s(
     driver: SlackDriver, slack: FakeSlack, sandbox: Sandbox
 ) -> None:

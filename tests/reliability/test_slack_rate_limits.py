@@ -76,11 +76,6 @@ def test_burst_of_notifications_during_429s_delivers_each_change_once(
     assert watcher.run_cycle().deliveries_made == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="respond() posts to the response_url once and ignores its status: a 429 there loses "
-    "the reply without a log line (see the report to the lead)",
-)
 def test_list_reply_when_the_response_url_answers_429_once_still_arrives(
     driver: SlackDriver, slack: FakeSlack
 ) -> None:
