@@ -179,7 +179,7 @@ def ack_latency(
 
 
 def what_if(plan: Plan, client: LoadClient, slack: TimedSlack, sandbox: Sandbox, workdir: Path) -> dict:
-    """The DoiT-at-2-s levels again on a bot with the pools and budget proposed to the lead."""
+    """The DoiT-at-2-s levels again on a bot with the settings of ``WHAT_IF`` (two workers)."""
     bot = start_bot(slack, sandbox.base_url, DEFAULT_API_KEY, workdir, what_if=True)
     levels = []
     try:
@@ -195,7 +195,7 @@ def what_if(plan: Plan, client: LoadClient, slack: TimedSlack, sandbox: Sandbox,
         sandbox.clear_faults()
         bot.stop()
     return {
-        "settings": {key.removeprefix("BENCH_").lower(): value for key, value in WHAT_IF.items()},
+        "settings": {key.lower(): value for key, value in WHAT_IF.items()},
         "doit_2s": levels,
     }
 

@@ -36,13 +36,6 @@ _LOOPBACK_LAUNCHER = """
 import functools, os, sys
 import bot.runner, bot.server
 bot.runner.serve_http = functools.partial(bot.server.serve_http, host="127.0.0.1")
-if os.environ.get("BENCH_WHAT_IF"):
-    import httpx, bot.app, bot.slack.listing
-    bot.app.LISTENER_THREADS = int(os.environ["BENCH_LISTENER_THREADS"])
-    limits = httpx.Limits
-    connections = int(os.environ["BENCH_DOIT_CONNECTIONS"])
-    httpx.Limits = lambda **kw: limits(**{**kw, "max_connections": connections})
-    bot.slack.listing.INTERACTIVE_BUDGET = float(os.environ["BENCH_LIST_BUDGET"])
 from bot.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -147,8 +140,8 @@ def slack_env(slack: FakeSlack, port: int) -> dict[str, str]:
     }
 
 
-WHAT_IF = {"BENCH_LISTENER_THREADS": "250", "BENCH_DOIT_CONNECTIONS": "100", "BENCH_LIST_BUDGET": "5.0"}
-"""Bolt's listener pool, the DoiT client's connection pool and `/doit list`'s DoiT budget, resized."""
+WHAT_IF = {"WEB_CONCURRENCY": "2"}
+"""Settings of the what-if bot: two gunicorn workers, so acks and listeners use both cores."""
 
 
 def start_bot(
@@ -162,7 +155,7 @@ def start_bot(
         "DOIT_API_BASE_URL": doit_url,
         "DATABASE_URL": f"sqlite:///{workdir / 'bot.sqlite3'}",
         "LOG_LEVEL": "INFO",
-        **({"BENCH_WHAT_IF": "1", **WHAT_IF} if what_if else {}),
+        **(WHAT_IF if what_if else {}),
     }
     argv = [sys.executable, "-c", _LOOPBACK_LAUNCHER, "run", "--no-watcher"]
     return _start("bot-what-if" if what_if else "bot", argv, env, port, workdir)

@@ -45,6 +45,7 @@ _HINTS: dict[str, str] = {
     "DOIT_REQUESTER": "set it to slack-user (service-account keys) or key-owner (personal keys)",
     "DATABASE_URL": "set it to a SQLAlchemy URL such as sqlite:///doit-slack.sqlite3 or postgres://user@host/db",
     "PORT": "set it to a TCP port number between 1 and 65535",
+    "WEB_CONCURRENCY": "set it to how many gunicorn worker processes to run, from 1 to 32",
     "HOST": "set it to the address to listen on, such as 0.0.0.0 or 127.0.0.1",
     "DOIT_NOTIFY_CHANNEL": "set it to a channel id such as C0123456789, or leave it empty",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
@@ -78,6 +79,7 @@ class Settings(BaseSettings):
     # repr=False: a PostgreSQL URL usually carries a password.
     database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
     port: int = Field(default=3000, ge=1, le=65535)
+    web_concurrency: int = Field(default=1, ge=1, le=32)
     host: str = "0.0.0.0"  # noqa: S104 - a web process must listen beyond loopback (Heroku, containers)
     doit_notify_channel: str | None = None
     log_level: str = "INFO"

@@ -60,7 +60,12 @@ def run_bot(settings: Settings, *, sandbox: bool = False, watcher: bool = True) 
     if settings.socket_mode:
         _serve_socket_mode(settings, watcher=watcher)
     else:
-        serve_http(lambda: _load_http_app(settings, watcher=watcher), port=settings.port, host=settings.host)
+        serve_http(
+            lambda: _load_http_app(settings, watcher=watcher),
+            port=settings.port,
+            host=settings.host,
+            workers=settings.web_concurrency,
+        )
     return 0
 
 

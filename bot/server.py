@@ -1,7 +1,8 @@
 """Serving the app: over HTTP behind gunicorn, or over Socket Mode.
 
 HTTP mode answers ``POST /slack/events`` (commands, interactivity, options and events all use
-that one URL) and ``GET /healthz``. gunicorn runs one worker process with a pool of threads:
+that one URL) and ``GET /healthz``. gunicorn runs ``WEB_CONCURRENCY`` worker processes (one by
+default), each with a pool of threads:
 Bolt acks on the request thread and finishes listeners on its own executor, so a slow DoiT never
 delays an ack.
 """
@@ -56,12 +57,23 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve_http(load: Callable[[], WsgiApp], *, port: int, host: str = "0.0.0.0", threads: int = 16) -> None:  # noqa: S104
-    """Run gunicorn in the foreground. ``load`` builds the app inside the worker process."""
-    logger.info("Serving Slack requests on http://%s:%d%s", host, port, EVENTS_PATH)
+def serve_http(
+    load: Callable[[], WsgiApp],
+    *,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104
+    threads: int = 16,
+    workers: int = 1,
+) -> None:
+    """Run gunicorn in the foreground. ``load`` builds the app inside each worker process.
+
+    More than one worker is safe: duplicates and rate limits live in the database, and the
+    watchers of all workers share one lease, so only one of them polls.
+    """
+    logger.info("Serving Slack requests on http://%s:%d%s (%d workers)", host, port, EVENTS_PATH, workers)
     options = {
         "bind": f"{host}:{port}",
-        "workers": 1,
+        "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 60,

@@ -323,13 +323,19 @@ def _first_fitting(build: Callable[[int, int], Message], count: int, budgets: Se
         message = build(count, budget)
         if _fits(message):
             return message
-    while count > 1:
-        count -= 1
-        message = build(count, budgets[-1])
-        if _fits(message):
-            return message
+    # Fewer items never make a message longer, so the most that fit can be found by halving.
+    low, high, best = 1, count - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = build(middle, budgets[-1])
+        if _fits(candidate):
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    if best is not None:
+        return best
     logger.warning("Even one item does not fit a Slack message; sending it anyway")
-    return message
+    return build(1, budgets[-1])
 
 
 def ticket_list(

@@ -32,7 +32,8 @@ def slack() -> Iterator[FakeSlack]:
 def server(sandbox: Sandbox, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server for the module: starting gunicorn takes about a second."""
     workdir = tmp_path_factory.mktemp("http")
-    env = bot_environment(slack, sandbox, workdir, PORT=str(free_port()))
+    # Two workers: what production runs with WEB_CONCURRENCY=2 (the end-to-end test runs one).
+    env = bot_environment(slack, sandbox, workdir, PORT=str(free_port()), WEB_CONCURRENCY="2")
     with running_bot(env, workdir) as bot:
         assert bot.base_url is not None
         yield bot.base_url
