@@ -28,18 +28,6 @@ SIGNING_SECRET = "bench-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-bench-bot-token-0123456789"
 START_TIMEOUT = 30.0
 
-# `doit-slack run` binds every interface; the benchmark must stay on loopback, so the launcher
-# runs the same CLI with the server's host pinned to 127.0.0.1. With BENCH_WHAT_IF set it also
-# applies the sizes proposed to the lead (see WHAT_IF), to measure them before anyone edits bot/.
-# TODO: drop the host pin once `doit-slack run` reads a HOST setting.
-_LOOPBACK_LAUNCHER = """
-import functools, os, sys
-import bot.runner, bot.server
-bot.runner.serve_http = functools.partial(bot.server.serve_http, host="127.0.0.1")
-from bot.__main__ import main
-sys.exit(main(sys.argv[1:]))
-"""
-
 
 def free_port() -> int:
     """A TCP port nobody listens on right now, on 127.0.0.1."""
@@ -155,9 +143,10 @@ def start_bot(
         "DOIT_API_BASE_URL": doit_url,
         "DATABASE_URL": f"sqlite:///{workdir / 'bot.sqlite3'}",
         "LOG_LEVEL": "INFO",
+        "HOST": "127.0.0.1",  # the benchmark stays on loopback
         **(WHAT_IF if what_if else {}),
     }
-    argv = [sys.executable, "-c", _LOOPBACK_LAUNCHER, "run", "--no-watcher"]
+    argv = [sys.executable, "-m", "bot", "run", "--no-watcher"]
     return _start("bot-what-if" if what_if else "bot", argv, env, port, workdir)
 
 
