@@ -151,7 +151,7 @@ def test_holder_killed_mid_cycle_is_replaced_once_its_lease_lapses_and_nothing_i
     for ticket in tickets:
         sandbox.set_status(ticket["id"], "hold")
 
-    holder = subprocess.Popen(  # noqa: S603 - a fixed argv: this interpreter and our own module
+    holder = subprocess.Popen(
         [sys.executable, "-m", "tests.notify.holder_process", database_url, sandbox.base_url, slack.api_url],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
