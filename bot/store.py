@@ -80,7 +80,7 @@ cards = Table(
     Column("ticket_id", BigInteger, primary_key=True),
     Column("channel_id", String(64), primary_key=True),
     Column("message_ts", String(32), nullable=False),
-    Column("status", String(32), nullable=False),  # the status the card shows now
+    Column("status", Text, nullable=False),  # the status the card shows now (DoiT's text, any length)
     Column("posted_at", Float, nullable=False),
     Column("filed_by", String(64)),
     Column("updated_at", Float),
@@ -90,7 +90,7 @@ snapshots = Table(
     "snapshots",
     metadata,
     Column("ticket_id", BigInteger, primary_key=True),
-    Column("status", String(32), nullable=False),
+    Column("status", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("version", Integer, nullable=False, default=0),  # bumped on each status change seen
     Column("create_time_ms", BigInteger),
@@ -156,10 +156,10 @@ def _v1(conn: Connection) -> None:
             paused_at DOUBLE PRECISION, UNIQUE (channel_id, number), UNIQUE (channel_id, query))""",
         """CREATE TABLE cards (
             ticket_id BIGINT NOT NULL, channel_id VARCHAR(64) NOT NULL, message_ts VARCHAR(32) NOT NULL,
-            status VARCHAR(32) NOT NULL, posted_at DOUBLE PRECISION NOT NULL, filed_by VARCHAR(64),
+            status TEXT NOT NULL, posted_at DOUBLE PRECISION NOT NULL, filed_by VARCHAR(64),
             updated_at DOUBLE PRECISION, PRIMARY KEY (ticket_id, channel_id))""",
         """CREATE TABLE snapshots (
-            ticket_id BIGINT PRIMARY KEY, status VARCHAR(32) NOT NULL, active BOOLEAN NOT NULL,
+            ticket_id BIGINT PRIMARY KEY, status TEXT NOT NULL, active BOOLEAN NOT NULL,
             version INTEGER NOT NULL DEFAULT 0, create_time_ms BIGINT, update_time_ms BIGINT,
             data TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL)""",
         "CREATE INDEX snapshots_active ON snapshots (active)",
@@ -311,6 +311,8 @@ class Store:
                     submissions.c.user_id == user_id,
                     submissions.c.created_at >= now - window,
                     submissions.c.state != "failed",
+                    # Comments share the table for their duplicate check, not the ticket limit.
+                    submissions.c.key.not_like("comment:%"),
                 )
             ).all()
         return len(rows)

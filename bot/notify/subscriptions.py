@@ -11,6 +11,7 @@ removed, the channel archived or deleted); subscribing again with the same query
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -38,6 +39,9 @@ class AddOutcome(StrEnum):
     RESUMED = "resumed"
 
 
+_STORED_PLATFORM = re.compile(r"(?<!\S)platform:([a-z0-9_]+)(?!\S)")
+
+
 @dataclass(frozen=True)
 class Subscription:
     id: int
@@ -55,8 +59,13 @@ class Subscription:
         return self.paused_reason is not None
 
     def ticket_query(self, platforms: Mapping[str, str] | None = None) -> TicketQuery:
-        """The stored query parsed again; raises :class:`QueryError` if the catalog lost a platform."""
-        return parse_query(self.query, platforms=platforms)
+        """The stored query parsed again.
+
+        The stored text names platforms by id, and those ids stay valid even when DoiT's catalog
+        stops listing one (or is out of reach): a subscription must not fall silent for that.
+        """
+        stored = {platform_id: platform_id for platform_id in _STORED_PLATFORM.findall(self.query)}
+        return parse_query(self.query, platforms={**stored, **(platforms or {})})
 
 
 @dataclass(frozen=True)

@@ -507,11 +507,14 @@ class Watcher:
                 message_ts=sent.message_ts,
                 channel_id=sent.conversation if delivery.kind is Kind.DM_REQUESTER else None,
             )
-            if delivery.kind in CARD_POSTS and sent.message_ts and status:
-                save_card(conn, delivery.ticket_id, delivery.channel_id, sent.message_ts, status, now=now)
+            if delivery.kind in CARD_POSTS and sent.message_ts:
+                # Recorded even when DoiT sent no status, or the next change would post a second card.
+                save_card(
+                    conn, delivery.ticket_id, delivery.channel_id, sent.message_ts, status or "", now=now
+                )
                 report.rows_written += 1
-            elif delivery.kind is Kind.UPDATE_CARD and status:
-                set_card_status(conn, delivery.ticket_id, delivery.channel_id, status, now=now)
+            elif delivery.kind is Kind.UPDATE_CARD:
+                set_card_status(conn, delivery.ticket_id, delivery.channel_id, status or "", now=now)
                 report.rows_written += 1
         report.rows_written += 1
         report.deliveries_made += 1

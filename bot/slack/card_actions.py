@@ -6,6 +6,7 @@ person who clicked. A changed ticket is redrawn in place on the card they clicke
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 from collections.abc import Callable
@@ -29,13 +30,13 @@ from bot.blocks.comment_modal import (
 from bot.blocks.create_modal import loading_modal
 from bot.blocks.help import error_message
 from bot.blocks.message import Message
-from bot.blocks.text import channel_mention, escape, mention
+from bot.blocks.text import channel_mention, escape, mention, slack_length
 from bot.blocks.tickets import status_label, ticket_card
 from bot.notify.cards import card_in
 from bot.services import Services
 from bot.slack import sentences
 from bot.support.client import INTERACTIVE_BUDGET
-from bot.support.errors import SupportError, SupportUnreachable
+from bot.support.errors import SupportError, SupportUnreachable, UnreadableAnswer
 from bot.support.models import CLOSED_STATUSES, Ticket, ticket_id_from
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,11 @@ def submit_comment(ack: Ack, body: dict, client: WebClient, services: Services) 
         ack(response_action="errors", errors={ids.COMMENT: problem})
         return
     adding = notice_modal(COMMENT_TITLE, _adding_sentence(target.ticket_id), emoji=":hourglass_flowing_sand:")
+    key = _comment_key(view, text)
+    if services.store.claim_submission(key, user_id) is not None:
+        # The same submission again (a double click, a redelivery): the first one adds it.
+        ack(response_action="update", view=adding)
+        return
     ack(response_action="update", view=adding)
 
     try:
@@ -168,6 +174,11 @@ def submit_comment(ack: Ack, body: dict, client: WebClient, services: Services) 
         )
     except SupportError as exc:
         logger.warning("Adding a comment to ticket %s failed: %s", target.ticket_id, exc)
+        # Sent but unanswered (or answered unreadably): it may be there, so never add it again.
+        maybe_added = isinstance(exc, UnreadableAnswer) or (
+            isinstance(exc, SupportUnreachable) and exc.maybe_applied
+        )
+        services.store.finish_submission(key, ticket_id=None, uncertain=maybe_added)
         retry = comment_modal(
             target.ticket_id,
             _subject_of(services, view, target.ticket_id),
@@ -178,6 +189,7 @@ def submit_comment(ack: Ack, body: dict, client: WebClient, services: Services) 
         )
         _update_view(client, view["id"], retry)
         return
+    services.store.finish_submission(key, ticket_id=target.ticket_id)
     logger.info("Added a comment from %s to ticket %s", user_id, target.ticket_id)
     echoed = _echo(client, target, user_id, text)
     _update_view(
@@ -187,12 +199,19 @@ def submit_comment(ack: Ack, body: dict, client: WebClient, services: Services) 
     )
 
 
+def _comment_key(view: dict, text: str) -> str:
+    """One key per version of the comment form and its text, as for ticket submissions."""
+    digest = hashlib.sha256(f"{view.get('hash') or ''}\n{text}".encode()).hexdigest()[:32]
+    return f"comment:{view.get('id')}:{digest}"
+
+
 def comment_problem(text: str) -> str | None:
     """What is wrong with a comment before it goes to DoiT, as a sentence for under the input."""
     if not text:
         return "Write your comment first."
-    # Counted as Slack's input counts, so nothing Slack let through is refused here.
-    length = len(text)
+    # Counted as every Slack limit is counted here (UTF-16 units: an emoji is 2), the same way the
+    # form is refilled after a failure, so a comment accepted here always comes back whole.
+    length = slack_length(text)
     if length > COMMENT_MAX:
         return (
             f"That is {length:,} characters; one comment can take {COMMENT_MAX:,}. Shorten it, or send "

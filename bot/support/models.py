@@ -10,13 +10,16 @@ we have never seen must be shown as it is rather than break a list.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.support.platforms import platform_id_for_display_name
+
+logger = logging.getLogger(__name__)
 
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 """Known severities, mildest first."""
@@ -81,7 +84,7 @@ class _ApiModel(BaseModel):
 class Ticket(_ApiModel):
     """A support ticket, from a list page, a single get or a create response."""
 
-    id: int
+    id: int = Field(gt=0, lt=2**63)  # what a database BIGINT holds
     subject: str = ""
     severity: str = ""
     status: str = ""
@@ -116,6 +119,13 @@ class Ticket(_ApiModel):
     def _none_as_empty(cls, value: Any) -> Any:
         return "" if value is None else value
 
+    @field_validator("severity", "status")
+    @classmethod
+    def _known_values_lower_case(cls, value: str) -> str:
+        # "Solved" is solved; a value we do not know stays exactly as DoiT wrote it.
+        lowered = value.strip().lower()
+        return lowered if lowered in STATUSES or lowered in SEVERITIES else value
+
     @field_validator("tags", mode="before")
     @classmethod
     def _none_as_no_tags(cls, value: Any) -> Any:
@@ -140,8 +150,22 @@ class TicketPage(_ApiModel):
 
     @field_validator("tickets", mode="before")
     @classmethod
-    def _none_as_no_tickets(cls, value: Any) -> Any:
-        return () if value is None else value
+    def _readable_tickets_only(cls, value: Any) -> Any:
+        # One malformed ticket (no id, an id no database can hold) must not hide the whole page,
+        # nor stop the watcher on that page forever: it is left out, and logged.
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple):
+            return value
+        readable = []
+        for item in value:
+            try:
+                readable.append(Ticket.model_validate(item))
+            except ValidationError as exc:
+                logger.warning(
+                    "Leaving out a ticket DoiT listed that cannot be read: %s", exc.errors()[0]["msg"]
+                )
+        return readable
 
 
 class Attachment(_ApiModel):
