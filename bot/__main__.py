@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _port(text: str) -> int:
-    number = _count(text)
+    number = int(text) if text.isascii() and text.isdigit() else 0
     if not 1 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"{text} is not a port between 1 and 65535")
     return number

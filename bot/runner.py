@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import socket
 import threading
 
 from pydantic import SecretStr
@@ -57,6 +58,8 @@ def run_bot(settings: Settings, *, sandbox: bool = False, watcher: bool = True) 
         settings.require("SLACK_BOT_TOKEN")  # before starting anything
         settings, _sandbox = with_sandbox(settings)
     check_startup(settings)
+    if not settings.socket_mode:
+        _check_port_free(settings)
     if settings.socket_mode:
         _serve_socket_mode(settings, watcher=watcher)
     else:
@@ -67,6 +70,19 @@ def run_bot(settings: Settings, *, sandbox: bool = False, watcher: bool = True) 
             workers=settings.web_concurrency,
         )
     return 0
+
+
+def _check_port_free(settings: Settings) -> None:
+    """One sentence now, rather than gunicorn retrying a taken port for seconds and giving up."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            raise SettingsError(
+                f"PORT {settings.port} on {settings.host} cannot be used ({exc.strerror}): stop what "
+                "listens there or set PORT to another port."
+            ) from None
 
 
 def _load_http_app(settings: Settings, *, watcher: bool) -> WsgiApp:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -48,3 +51,19 @@ def test_run_subscribe_then_new_ticket_reaches_the_channel(tmp_path: Path) -> No
                     break
                 assert time.monotonic() < deadline, "the new ticket never reached the subscribed channel"
                 time.sleep(0.2)
+
+
+def test_run_on_a_port_in_use_says_so_in_one_sentence(tmp_path: Path) -> None:
+    with Sandbox(tickets=3) as sandbox, FakeSlack(bot_token=BOT_TOKEN) as slack, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = bot_environment(slack, sandbox, tmp_path, PORT=str(port))
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--no-watcher"], env=env, capture_output=True, timeout=30
+        )
+    assert done.returncode == 2
+    assert done.stderr.decode().strip() == (
+        f"doit-slack: PORT {port} on 127.0.0.1 cannot be used (Address already in use): stop what listens "
+        "there or set PORT to another port."
+    )

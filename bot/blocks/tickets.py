@@ -388,7 +388,7 @@ def empty_ticket_list(description: str, *, command: str = "/doit") -> Message:
     """Nothing matched: say so and suggest a broader query."""
     searched = mrkdwn(description.strip() or "your search", 500)
     command = escape(command)
-    text = f"No DoiT tickets match {searched}."
+    text = f"No DoiT tickets match your search: {searched}."
     hint = f"Try a broader search, such as `{command} list open`, or drop `since:` to look further back."
     return Message(text=text, blocks=_dicts([SectionBlock(text=f":mag: {text}\n{hint}")]))
 

@@ -84,7 +84,7 @@ class _ApiModel(BaseModel):
 class Ticket(_ApiModel):
     """A support ticket, from a list page, a single get or a create response."""
 
-    id: int = Field(gt=0, lt=2**63)  # what a database BIGINT holds
+    id: int = Field(ge=0, lt=2**63)  # what a database BIGINT holds
     subject: str = ""
     severity: str = ""
     status: str = ""

@@ -416,14 +416,14 @@ def test_ticket_list_when_empty_returns_the_empty_message():
 def test_empty_ticket_list_when_called_suggests_broader_query():
     message = _valid(empty_ticket_list("open <x> since:7d"))
 
-    assert message.text == "No DoiT tickets match open &lt;x&gt; since:7d."
+    assert message.text == "No DoiT tickets match your search: open &lt;x&gt; since:7d."
     assert message.blocks == [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": ":mag: No DoiT tickets match open &lt;x&gt; since:7d.\nTry a broader search, such as "
-                "`/doit list open`, or drop `since:` to look further back.",
+                "text": ":mag: No DoiT tickets match your search: open &lt;x&gt; since:7d.\n"
+                "Try a broader search, such as `/doit list open`, or drop `since:` to look further back.",
             },
         }
     ]
