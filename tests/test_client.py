@@ -638,11 +638,24 @@ def test_success_body_when_not_json_then_unreadable_answer(scripted: Callable[..
 
 
 def test_success_body_when_wrong_shape_then_unreadable_answer(scripted: Callable[..., Scripted]) -> None:
-    server = scripted(lambda path: json_answer({"tickets": [{"subject": "no id"}]}))
+    server = scripted(lambda path: json_answer({"tickets": "not a list"}))
     with make_client(server.base_url) as support:
         error = expect(UnreadableAnswer, support.list_tickets)
 
     assert error.message == "DoiT sent a TicketPage this client cannot read (1 problems)"
+
+
+def test_page_with_one_unreadable_ticket_keeps_the_others(
+    scripted: Callable[..., Scripted], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = scripted(
+        lambda path: json_answer({"tickets": [{"subject": "no id"}, {"id": 7, "subject": "ok"}]})
+    )
+    with make_client(server.base_url) as support:
+        page = support.list_tickets()
+
+    assert [ticket.id for ticket in page.tickets] == [7]
+    assert any("Leaving out a ticket" in record.getMessage() for record in caplog.records)
 
 
 def test_closed_port_when_read_then_unreachable_after_retries() -> None:
