@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.fakeslack import FakeSlack
 from bot.services import Services
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver
+from bot.support.sandbox import Sandbox
+from tests.slack.harness import BOT_TOKEN, SlackDriver, bot_settings
 
 
 @pytest.fixture
@@ -34,15 +33,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def settings(sandbox: Sandbox, slack: FakeSlack, tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_base_url=slack.api_url,
-        doit_api_key=SecretStr(DEFAULT_API_KEY),
-        doit_api_base_url=sandbox.base_url,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-    )
+    return bot_settings(slack.api_url, sandbox.base_url, tmp_path)
 
 
 @pytest.fixture

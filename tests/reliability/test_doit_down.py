@@ -14,17 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from bot.blocks import ids
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.fakeslack import FakeSlack
 from bot.slack import create
 from bot.support.client import RetryPolicy
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
+from bot.support.sandbox import Sandbox
 from tests.reliability.helpers import next_call, notice_text, open_create_form, reply_to, typed_values
 from tests.reliability.outage import Outage
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver, filled_form, submission
+from tests.slack.harness import SlackDriver, bot_settings, filled_form, submission
 
 pytestmark = pytest.mark.slow
 
@@ -60,15 +59,7 @@ def outage(sandbox: Sandbox) -> Iterator[Outage]:
 @pytest.fixture
 def settings(outage: Outage, slack: FakeSlack, tmp_path: Path) -> Settings:
     """The conftest's settings, with DoiT reached through the relay that can go down."""
-    return load_settings(
-        None,
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_base_url=slack.api_url,
-        doit_api_key=SecretStr(DEFAULT_API_KEY),
-        doit_api_base_url=outage.url,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-    )
+    return bot_settings(slack.api_url, outage.url, tmp_path)
 
 
 def break_doit(fault: str, sandbox: Sandbox, outage: Outage) -> None:

@@ -16,17 +16,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.blocks import ids
 from bot.blocks.limits import message_problems, view_problems
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.fakeslack import Call, FakeSlack
 from bot.services import Services
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
+from bot.support.sandbox import Sandbox
 from tests.reliability.helpers import open_create_form
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver, filled_form, submission
+from tests.slack.harness import SlackDriver, bot_settings, filled_form, submission
 
 pytestmark = pytest.mark.slow
 
@@ -75,16 +74,8 @@ class TrackedExecutor(ThreadPoolExecutor):
 
 @pytest.fixture
 def lenient_settings(sandbox: Sandbox, slack: FakeSlack, tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_base_url=slack.api_url,
-        doit_api_key=SecretStr(DEFAULT_API_KEY),
-        doit_api_base_url=sandbox.base_url,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        doit_create_limit=100_000,  # one person files every example's ticket
-    )
+    # One person files every example's ticket.
+    return bot_settings(slack.api_url, sandbox.base_url, tmp_path, doit_create_limit=100_000)
 
 
 @pytest.fixture

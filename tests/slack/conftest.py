@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.fakeslack import FakeSlack
 from bot.services import Services
-from bot.support.sandbox import DEFAULT_API_KEY, Sandbox
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver
+from bot.support.sandbox import Sandbox
+from tests.slack.harness import BOT_TOKEN, SlackDriver, bot_settings
 
 
 @pytest.fixture
@@ -38,16 +37,7 @@ def settings_overrides() -> dict[str, object]:
 def settings(
     sandbox: Sandbox, slack: FakeSlack, tmp_path: Path, settings_overrides: dict[str, object]
 ) -> Settings:
-    values: dict[str, object] = {
-        "slack_bot_token": SecretStr(BOT_TOKEN),
-        "slack_signing_secret": SecretStr(SIGNING_SECRET),
-        "slack_api_base_url": slack.api_url,
-        "doit_api_key": SecretStr(DEFAULT_API_KEY),
-        "doit_api_base_url": sandbox.base_url,
-        "database_url": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        **settings_overrides,
-    }
-    return load_settings(None, **values)
+    return bot_settings(slack.api_url, sandbox.base_url, tmp_path, **settings_overrides)
 
 
 @pytest.fixture

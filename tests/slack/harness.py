@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import SecretStr
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.config import Settings, load_settings
 from bot.fakeslack import FakeSlack
+from bot.support.sandbox import DEFAULT_API_KEY
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-bot-token-0123456789"
@@ -144,3 +148,17 @@ def filled_form(
     if channel is not None:
         values["channel"] = {"type": "conversations_select", "selected_conversation": channel}
     return values
+
+
+def bot_settings(slack_api_url: str, doit_api_url: str, workdir: Path, **overrides: object) -> Settings:
+    """Settings of a bot that talks only to the loopback stand-ins, with a SQLite file in ``workdir``."""
+    values: dict[str, object] = {
+        "slack_bot_token": SecretStr(BOT_TOKEN),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_base_url": slack_api_url,
+        "doit_api_key": SecretStr(DEFAULT_API_KEY),
+        "doit_api_base_url": doit_api_url,
+        "database_url": f"sqlite:///{workdir / 'bot.sqlite3'}",
+        **overrides,
+    }
+    return load_settings(None, **values)
