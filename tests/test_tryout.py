@@ -101,7 +101,7 @@ def test_run_try_when_home_is_typed_shows_the_home_tab_and_its_button_opens_the_
     code, lines = run(stdin="home\nclick New ticket\n")
 
     assert code == 0
-    assert lines[1:3] == ["── Your Home tab shows ──", "│ ┌ Home tab"]
+    assert lines[1:5] == ["doit> home", "", "── Your Home tab shows ──", "│ ┌ Home tab"]  # piped lines echoed
     assert "│ [New ticket]" in lines
     assert lines.count("── A modal opens ──") == 1
     assert "│ ┌ New DoiT ticket" in lines

@@ -85,6 +85,9 @@ def run_prompt(session: TrySession, out: TextIO, stdin: TextIO) -> int:
         if line.lower() in EXIT_WORDS:
             break
         if line:
+            if not interactive:
+                # Piped lines are not echoed by a terminal: show each, so replies read in order.
+                print(f"\n{PROMPT}{line}", file=out)
             run_line(session, line, out)
     return 0
 
