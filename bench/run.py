@@ -35,7 +35,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
 
 from bench import watcher_cycle  # noqa: E402
 from bench.calls import calls_per_action  # noqa: E402
@@ -52,14 +51,7 @@ from bench.servers import (  # noqa: E402
 )
 from bot.app import LISTENER_THREADS  # noqa: E402
 from bot.blocks.tickets import ticket_card, ticket_list  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.notify.subscriptions import add_subscription, subscription_query  # noqa: E402
 from bot.notify.watcher import Watcher  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.slack.web import make_web_client  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.support.catalog import Catalog  # noqa: E402
-from bot.support.client import SupportClient  # noqa: E402
 from bot.support.models import Ticket  # noqa: E402
 from bot.support.sandbox import DEFAULT_API_KEY, PLATFORMS, Sandbox  # noqa: E402
 
@@ -307,26 +299,7 @@ def _watcher_cycle(size: int) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
     ):
         active = watcher_cycle.arrange(sandbox, rng)
-        settings = load_settings(
-            None,
-            slack_bot_token=SecretStr(BOT_TOKEN),
-            slack_api_base_url=slack.api_url,
-            doit_api_key=SecretStr(DEFAULT_API_KEY),
-            doit_api_base_url=sandbox.base_url,
-            database_url=f"sqlite:///{tmp}/watcher.sqlite3",
-        )
-        support = SupportClient(DEFAULT_API_KEY, base_url=sandbox.base_url)
-        store = Store.connect(settings.database_url)
-        services = Services(settings=settings, support=support, store=store, catalog=Catalog(support))
-        add_subscription(store, "C0SUPPORT", "U0DANA", subscription_query(""))
-        watcher = Watcher(
-            services,
-            make_web_client(settings),
-            holder="bench",
-            interval=60,
-            lease_seconds=120,
-            post_interval=0,
-        )
+        watcher, services = watcher_cycle.build_watcher(sandbox, slack, f"sqlite:///{tmp}/watcher.sqlite3")
         try:
             baseline = _one_cycle(watcher, sandbox)
             watcher_cycle.between_cycles(sandbox, active, rng)

@@ -82,6 +82,29 @@ def timed_cycle(watcher: Watcher) -> tuple[CycleReport, float]:
     return report, time.perf_counter() - started
 
 
+def build_watcher(sandbox: Sandbox, slack: FakeSlack, database_url: str) -> tuple[Watcher, Services]:
+    """A watcher over ``sandbox`` posting to ``slack``, one channel subscribed to everything.
+
+    No pacing between posts: the figures are about the cycle, not Slack's rate limit.
+    """
+    settings = load_settings(
+        None,
+        slack_bot_token=SecretStr("xoxb-bench"),
+        slack_api_base_url=slack.api_url,
+        doit_api_key=SecretStr(DEFAULT_API_KEY),
+        doit_api_base_url=sandbox.base_url,
+        database_url=database_url,
+    )
+    support = SupportClient(DEFAULT_API_KEY, base_url=sandbox.base_url)
+    store = Store.connect(settings.database_url)
+    services = Services(settings=settings, support=support, store=store, catalog=Catalog(support))
+    add_subscription(store, "C0SUPPORT", "U0DANA", subscription_query(""))
+    watcher = Watcher(
+        services, make_web_client(settings), holder="bench", interval=60, lease_seconds=120, post_interval=0
+    )
+    return watcher, services
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a SQLAlchemy URL (default: a temporary SQLite file)")
@@ -96,31 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         active = arrange(sandbox, rng)
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-        settings = load_settings(
-            None,
-            slack_bot_token=SecretStr("xoxb-bench"),
-            slack_api_base_url=slack.api_url,
-            doit_api_key=SecretStr(DEFAULT_API_KEY),
-            doit_api_base_url=sandbox.base_url,
-            database_url=database_url,
-        )
-        support = SupportClient(DEFAULT_API_KEY, base_url=sandbox.base_url)
-        store = Store.connect(settings.database_url)
-        services = Services(settings=settings, support=support, store=store, catalog=Catalog(support))
-        add_subscription(store, "C0SUPPORT", "U0DANA", subscription_query(""))
-        watcher = Watcher(
-            services,
-            make_web_client(settings),
-            holder="bench",
-            interval=60,
-            lease_seconds=120,
-            post_interval=0,
-        )
+        watcher, services = build_watcher(sandbox, slack, database_url)
 
         baseline, baseline_seconds = timed_cycle(watcher)
         between_cycles(sandbox, active, rng)
         cycle, cycle_seconds = timed_cycle(watcher)
-        dialect = store.dialect
+        dialect = services.store.dialect
         services.close()
 
     expected_calls = 2 + 1 + SOLVED  # two pages of active tickets, one of new ones, one per ticket that left
