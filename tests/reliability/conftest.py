@@ -1,50 +1,21 @@
 """The real Bolt app over the DoiT sandbox and the fake Slack, with production retry settings.
 
 Unlike the notify tests, the DoiT client keeps its default retry policy and budgets: how long a
-user waits for a sentence while DoiT is down is exactly what this suite measures.
+user waits for a sentence while DoiT is down is exactly what this suite measures. The fixtures
+are the Slack suite's, over a smaller sandbox of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from bot.app import build_app
-from bot.config import Settings
-from bot.fakeslack import FakeSlack
-from bot.services import Services
 from bot.support.sandbox import Sandbox
-from tests.slack.harness import BOT_TOKEN, SlackDriver, bot_settings
+from tests.slack.conftest import driver, services, settings, settings_overrides, slack  # noqa: F401
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(tickets=60, seed=13) as running:
         yield running
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(bot_token=BOT_TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings(sandbox: Sandbox, slack: FakeSlack, tmp_path: Path) -> Settings:
-    return bot_settings(slack.api_url, sandbox.base_url, tmp_path)
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = Services.from_settings(settings)
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def driver(settings: Settings, services: Services, slack: FakeSlack) -> Iterator[SlackDriver]:
-    app = build_app(settings, services)
-    yield SlackDriver(app=app, slack=slack)
-    app.listener_runner.listener_executor.shutdown(wait=True)
